@@ -1,0 +1,3 @@
+"""flamediff: make performance regressions visible and blocking, release after release."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from flamediff.cli import main
+
+raise SystemExit(main())
