@@ -1,0 +1,156 @@
+"""Collapsed ("folded") stacks: one line per distinct stack, the count after the last space.
+
+The format of Brendan Gregg's FlameGraph (``stackcollapse-*.pl``, ``flamegraph.pl``), of
+py-spy's ``--format raw`` and of inferno::
+
+    main (app.py:10);handle (app.py:42);parse (app.py:7) 42
+    main (app.py:10);wait (app.py:50) 3
+     4
+
+Reading, as flamediff does it:
+
+- Frames are separated by ``;`` and listed root first. The count is the decimal integer after
+  the *last* space: frame names may themselves contain spaces, ``<>&"'`` and any Unicode.
+- A line whose stack is empty (`` 4``: a space and a count) is the empty stack ``()``;
+  py-spy writes these for samples that caught no Python frame.
+- Blank lines are ignored, as is trailing whitespace (CRLF files read as LF files). A line
+  whose first character is ``#`` is a comment (FlameGraph's ``difffolded.pl`` does not skip
+  them; flamediff does, so golden files can carry a note). A root frame starting with ``#``
+  therefore cannot be written.
+- The same stack on several lines is summed. A count of 0 is accepted and contributes nothing.
+- Refused, as :class:`~flamediff.errors.InputError` with the line number: a missing, negative,
+  non-integer or non-ASCII count; a count (or a stack's total) above 2**63 - 1, which no
+  profiler writes and which signals a corrupt file; an empty frame name (``a;;b``); a NUL byte.
+- The input is text in UTF-8; a leading byte-order mark is dropped.
+- A differential line (``stack 3 5``, see below) is *not* recognised on input: it reads as a
+  stack whose leaf ends in `` 3``, because a frame name may end in a number.
+
+Writing is deterministic: lines sorted by stack text, a trailing newline, the empty stack as
+`` N``. Names that cannot be written back unambiguously (empty, containing ``;``, CR, LF or
+NUL, or a root frame starting with ``#``) raise :class:`ValueError`: the readers of this
+package never produce them.
+
+:func:`write_diff_folded` writes FlameGraph's differential format, ``stack base head``, one
+line per stack of either profile (what ``difffolded.pl`` writes, minus its arbitrary order).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+
+from flamediff.errors import InputError
+from flamediff.model import Profile, Stack
+
+INT64_MAX = 2**63 - 1
+_MAX_COUNT_DIGITS = len(str(INT64_MAX))
+_NEGATIVE = re.compile(r"-[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_UNWRITABLE = re.compile(r"[\r\n\x00]")
+
+
+def parse_collapsed(lines: Iterable[str], path: str) -> Profile:
+    """Parse folded lines (with or without their line ends) into a profile.
+
+    ``path`` is only used in error messages; line numbers count every item of ``lines``,
+    blank and comment lines included, from 1.
+    """
+    # Keyed by the stack's text so that a stack repeated on many lines is split only once.
+    totals: dict[str, int] = {}
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip()
+        if not line or line[0] == "#":
+            continue
+        if "\x00" in line:
+            raise InputError(path, "nul byte in line (not a text file?)", lineno)
+        stack_text, space, count_text = line.rpartition(" ")
+        if not space:
+            raise InputError(path, "missing count", lineno)
+        if not (count_text.isascii() and count_text.isdigit()):
+            raise InputError(path, _count_problem(count_text), lineno)
+        if len(count_text) > _MAX_COUNT_DIGITS or (count := int(count_text)) > INT64_MAX:
+            raise InputError(path, "count too large (above 2**63 - 1)", lineno)
+        previous = totals.get(stack_text)
+        if previous is None:
+            _check_stack_text(stack_text, path, lineno)
+            totals[stack_text] = count
+        else:
+            total = previous + count
+            if total > INT64_MAX:
+                raise InputError(path, "stack total too large (above 2**63 - 1)", lineno)
+            totals[stack_text] = total
+    intern = sys.intern
+    return Profile(
+        {
+            (tuple(map(intern, text.split(";"))) if text else ()): count
+            for text, count in totals.items()
+            if count
+        }
+    )
+
+
+def _count_problem(count_text: str) -> str:
+    if _NEGATIVE.fullmatch(count_text):
+        return f"negative count {count_text}"
+    if _NUMBER.fullmatch(count_text):
+        return f"bad count {count_text!r} (expected a non-negative integer)"
+    return "missing count"
+
+
+def _check_stack_text(stack_text: str, path: str, lineno: int) -> None:
+    if stack_text and (";;" in stack_text or stack_text[0] == ";" or stack_text[-1] == ";"):
+        raise InputError(path, "empty frame name", lineno)
+
+
+def decode_lines(stream: Iterable[bytes], path: str) -> Iterator[str]:
+    """The lines of a binary stream as text, each checked to be UTF-8.
+
+    Decoding line by line (rather than through a text wrapper) streams large files and lets a
+    decoding error name its line.
+    """
+    for lineno, raw in enumerate(stream, 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(path, "invalid utf-8 (not a text file?)", lineno) from None
+        if lineno == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield text
+
+
+def stack_text(stack: Stack) -> str:
+    """The folded form of one stack, without its count.
+
+    Raises ValueError for a stack that would not read back as itself.
+    """
+    text = ";".join(stack)
+    if stack and (
+        text.count(";") != len(stack) - 1
+        or not text
+        or ";;" in text
+        or text[0] in ";#"
+        or text[-1] == ";"
+        or _UNWRITABLE.search(text)
+    ):
+        raise ValueError(f"stack cannot be written as folded text: {stack!r}")
+    return text
+
+
+def write_collapsed(profile: Profile) -> str:
+    """Folded text of ``profile``: one ``stack count`` line per stack, sorted by stack text."""
+    rows = sorted((stack_text(stack), count) for stack, count in profile)
+    return "".join(f"{text} {count}\n" for text, count in rows)
+
+
+def write_diff_folded(base: Profile, head: Profile) -> str:
+    """FlameGraph's differential folded text: ``stack base_count head_count`` per stack.
+
+    Every stack of either profile gets a line (0 where a side lacks it), sorted by stack text.
+    """
+    base_counts, head_counts = base.counts, head.counts
+    rows = sorted(
+        (stack_text(stack), base_counts.get(stack, 0), head_counts.get(stack, 0))
+        for stack in base_counts.keys() | head_counts.keys()
+    )
+    return "".join(f"{text} {base_count} {head_count}\n" for text, base_count, head_count in rows)
