@@ -1,0 +1,40 @@
+# flamediff: `make demo` and `make test` work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ARCHIVE := demo-out/archive
+DEMO_LOAD := sample_profiles/load
+DEMO_RUNS ?= 8
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test demo lint bench profile-self samples clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install flamediff with its dev tools
+
+test: $(STAMP) ## run the test suite (real py-spy captures included)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff and mypy; fails on any finding
+	$(BIN)/ruff check flamediff tests
+	$(BIN)/ruff format --check flamediff tests
+	$(BIN)/mypy
+
+demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy, then list, show, diff, gate
+	rm -rf $(DEMO_ARCHIVE)
+	$(BIN)/flamediff capture v1 --runs $(DEMO_RUNS) --archive $(DEMO_ARCHIVE) -- $(BIN)/python $(DEMO_LOAD)/v1/load.py
+	$(BIN)/flamediff capture v2 --runs $(DEMO_RUNS) --archive $(DEMO_ARCHIVE) -- $(BIN)/python $(DEMO_LOAD)/v2/load.py
+	$(BIN)/flamediff list --archive $(DEMO_ARCHIVE)
+	$(BIN)/flamediff show v2 --top 8 --archive $(DEMO_ARCHIVE)
+
+clean: ## remove the venv, the demo output and caches
+	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,445 @@
+"""The release archive: one folder per release, written atomically, read in capture order.
+
+Layout (``.flamediff/`` by default)::
+
+    .flamediff/
+      .lock                      flock'd while a release is committed or amended
+      .tmp-<pid>-<random>/       a release being written; renamed into place when complete
+      v1.4.0/
+        release.json             metadata, see ReleaseDocument
+        run-01.folded.gz         one gzip'd folded profile per run, exactly as captured
+        run-02.folded.gz
+        ...
+
+Nothing is ever visible half-written: a release is assembled in a temporary folder inside the
+archive and renamed to its name in one step, under the lock. Temporary folders left by a
+process that was killed are removed by the next writer. ``release.json`` itself is replaced
+atomically (write to a temporary file, then ``os.replace``) when a justification is added.
+
+Format history of ``release.json`` (``format_version``):
+
+- 1: the first version.
+
+A newer flamediff reads every older version; an older one refuses a newer version by name
+rather than guess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict, cast
+
+from flamediff.errors import ArchiveError, FlamediffError
+from flamediff.model import Justification, Profile, Release, ReleaseInfo, RunInfo
+
+FORMAT_VERSION = 1
+RELEASE_FILE = "release.json"
+LOCK_FILE = ".lock"
+TEMP_PREFIX = ".tmp-"
+LOCK_TIMEOUT_SECONDS = 30.0
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,99}$")
+
+
+class RunDocument(TypedDict):
+    file: str
+    samples: int
+    wall_seconds: float | None
+    exit_status: int | None
+
+
+class JustificationDocument(TypedDict):
+    base: str
+    reason: str
+    accepted_at: str
+
+
+class ReleaseDocument(TypedDict):
+    format_version: int
+    name: str
+    sequence: int
+    created: str
+    source: str
+    rate_hz: float | None
+    command: list[str] | None
+    git_commit: str | None
+    git_dirty: bool | None
+    python_version: str | None
+    py_spy_version: str | None
+    host: str | None
+    runs: list[RunDocument]
+    justifications: NotRequired[list[JustificationDocument]]
+
+
+def validate_release_name(name: str) -> str:
+    """Return ``name`` if it is safe as a folder name, else raise ArchiveError."""
+    if not _NAME.match(name) or ".." in name:
+        shown = name if name.isprintable() else repr(name)
+        raise ArchiveError(
+            f"invalid release name {shown!r}: use 1 to 100 letters, digits and . _ + @ -, "
+            "starting with a letter or digit, without '..'"
+        )
+    return name
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def run_file_name(index: int) -> str:
+    return f"run-{index + 1:02d}.folded.gz"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_json_atomically(path: Path, document: Any) -> None:
+    temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    with temp.open("w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    temp.replace(path)
+
+
+def _document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
+    return ReleaseInfo(
+        name=doc["name"],
+        created=doc["created"],
+        rate_hz=doc.get("rate_hz"),
+        command=tuple(doc["command"] or ()) or None,
+        git_commit=doc.get("git_commit"),
+        git_dirty=doc.get("git_dirty"),
+        python_version=doc.get("python_version"),
+        py_spy_version=doc.get("py_spy_version"),
+        host=doc.get("host"),
+        source=doc.get("source", "capture"),
+        runs=tuple(
+            RunInfo(run["samples"], run.get("wall_seconds"), run.get("exit_status"))
+            for run in doc["runs"]
+        ),
+        justifications=tuple(
+            Justification(j["base"], j["reason"], j["accepted_at"])
+            for j in doc.get("justifications", [])
+        ),
+    )
+
+
+def _info_to_document(info: ReleaseInfo, sequence: int) -> ReleaseDocument:
+    return ReleaseDocument(
+        format_version=FORMAT_VERSION,
+        name=info.name,
+        sequence=sequence,
+        created=info.created,
+        source=info.source,
+        rate_hz=info.rate_hz,
+        command=list(info.command) if info.command else None,
+        git_commit=info.git_commit,
+        git_dirty=info.git_dirty,
+        python_version=info.python_version,
+        py_spy_version=info.py_spy_version,
+        host=info.host,
+        runs=[
+            RunDocument(
+                file=run_file_name(i),
+                samples=run.samples,
+                wall_seconds=run.wall_seconds,
+                exit_status=run.exit_status,
+            )
+            for i, run in enumerate(info.runs)
+        ],
+        justifications=[
+            JustificationDocument(base=j.base, reason=j.reason, accepted_at=j.accepted_at)
+            for j in info.justifications
+        ],
+    )
+
+
+_REQUIRED_KEYS = {"format_version", "name", "created", "runs"}
+
+
+def _read_document(path: Path) -> ReleaseDocument:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchiveError(f"{path}: missing; the release folder is damaged") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ArchiveError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(raw, dict) or not raw.keys() >= _REQUIRED_KEYS:
+        raise ArchiveError(f"{path}: not a flamediff release file (keys missing)")
+    version = raw["format_version"]
+    if not isinstance(version, int) or version < 1:
+        raise ArchiveError(f"{path}: bad format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ArchiveError(
+            f"{path}: written by a newer flamediff (format {version}, this one reads up to "
+            f"{FORMAT_VERSION}); upgrade flamediff"
+        )
+    runs = raw["runs"]
+    if not isinstance(runs, list) or not all(
+        isinstance(run, dict) and isinstance(run.get("samples"), int) and "file" in run
+        for run in runs
+    ):
+        raise ArchiveError(f"{path}: 'runs' must be a list of runs with file and samples")
+    raw.setdefault("sequence", 0)
+    return cast(ReleaseDocument, raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Damaged:
+    """A folder in the archive that cannot be read as a release, and why."""
+
+    name: str
+    reason: str
+
+
+class Archive:
+    """A folder of releases. Reading never locks; writing commits under an exclusive lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # ---- reading ----------------------------------------------------------------------
+
+    def _release_dirs(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return [
+            entry
+            for entry in self.root.iterdir()
+            if entry.is_dir() and not entry.name.startswith(".")
+        ]
+
+    def scan(self) -> tuple[list[tuple[int, ReleaseInfo]], list[Damaged]]:
+        """Every readable release with its sequence number, in capture order, and the rest."""
+        good: list[tuple[int, str, ReleaseInfo]] = []
+        damaged: list[Damaged] = []
+        for folder in self._release_dirs():
+            try:
+                doc = _read_document(folder / RELEASE_FILE)
+                good.append((doc["sequence"], doc["created"], _document_to_info(doc)))
+            except ArchiveError as error:
+                damaged.append(Damaged(folder.name, str(error)))
+        good.sort(key=lambda item: (item[0], item[1], item[2].name))
+        return [(seq, info) for seq, _, info in good], sorted(damaged, key=lambda d: d.name)
+
+    def infos(self) -> list[ReleaseInfo]:
+        """Readable releases in capture order."""
+        return [info for _, info in self.scan()[0]]
+
+    def names(self) -> list[str]:
+        return [info.name for info in self.infos()]
+
+    def info(self, name: str) -> ReleaseInfo:
+        validate_release_name(name)
+        folder = self.root / name
+        if not folder.is_dir():
+            known = ", ".join(self.names()[-5:]) or "none"
+            raise ArchiveError(f"no release {name!r} in {self.root} (latest: {known})")
+        return _document_to_info(_read_document(folder / RELEASE_FILE))
+
+    def load(self, name: str) -> Release:
+        """The release with every run's profile, exactly as stored."""
+        from flamediff.formats import read_profiles
+
+        info = self.info(name)
+        folder = self.root / name
+        doc = _read_document(folder / RELEASE_FILE)
+        profiles: list[Profile] = []
+        for run in doc["runs"]:
+            path = folder / run["file"]
+            if not path.is_file():
+                raise ArchiveError(f"{path}: run file missing; the release is damaged")
+            found = read_profiles(path)
+            if len(found) != 1:
+                raise ArchiveError(f"{path}: expected one profile, found {len(found)}")
+            profiles.append(found[0][1])
+        return Release(info, tuple(profiles))
+
+    def previous(self, name: str) -> str | None:
+        """The release captured just before ``name``, or None for the first one."""
+        names = self.names()
+        if name not in names:
+            self.info(name)  # raises the precise error
+        index = names.index(name)
+        return names[index - 1] if index > 0 else None
+
+    def latest(self) -> str:
+        names = self.names()
+        if not names:
+            raise ArchiveError(f"the archive {self.root} holds no release yet")
+        return names[-1]
+
+    # ---- writing ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock on the archive, held while a change is made visible."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK_FILE
+        with path.open("a+") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as error:
+                    if error.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise ArchiveError(
+                            f"{path}: the archive is locked by another flamediff; try again"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove temporary folders and files of writers that no longer run."""
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in self.root.iterdir():
+            if not entry.name.startswith(TEMP_PREFIX):
+                continue
+            pid_text = entry.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+            if pid_text.isdigit() and _pid_alive(int(pid_text)):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+        return removed
+
+    def ensure_absent(self, name: str, *, force: bool) -> None:
+        """Refuse early when a release of that name exists and ``force`` is not given."""
+        validate_release_name(name)
+        if (self.root / name).exists() and not force:
+            raise ArchiveError(
+                f"release {name!r} already exists in {self.root}; pass --force to replace it"
+            )
+
+    @contextlib.contextmanager
+    def writer(self, name: str, *, force: bool = False) -> Iterator[ReleaseWriter]:
+        """A temporary folder to fill with runs; on ``commit`` it becomes the release.
+
+        Whatever happens before the commit (an error, Ctrl-C, SIGTERM), the temporary folder
+        is removed and the archive is left exactly as it was.
+        """
+        self.ensure_absent(name, force=force)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.clean_leftovers()
+        temp = self.root / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        temp.mkdir()
+        writer = ReleaseWriter(self, name, temp, force)
+        try:
+            yield writer
+        finally:
+            if temp.exists():
+                shutil.rmtree(temp, ignore_errors=True)
+
+    def _commit(self, writer: ReleaseWriter, info: ReleaseInfo) -> None:
+        with self.lock():
+            final = self.root / writer.name
+            if final.exists() and not writer.force:
+                raise ArchiveError(
+                    f"release {writer.name!r} appeared in {self.root} while capturing; "
+                    "pass --force to replace it"
+                )
+            sequences = [seq for seq, _ in self.scan()[0]]
+            sequence = max(sequences, default=0) + 1
+            _write_json_atomically(writer.folder / RELEASE_FILE, _info_to_document(info, sequence))
+            if final.exists():
+                trash = self.root / f"{TEMP_PREFIX}{os.getpid()}-replaced-{secrets.token_hex(4)}"
+                final.rename(trash)
+                writer.folder.rename(final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                writer.folder.rename(final)
+
+    def add_justification(self, name: str, justification: Justification) -> None:
+        """Record a written reason for accepting ``name`` against a base release."""
+        with self.lock():
+            path = self.root / validate_release_name(name) / RELEASE_FILE
+            doc = _read_document(path)
+            doc.setdefault("justifications", []).append(
+                JustificationDocument(
+                    base=justification.base,
+                    reason=justification.reason,
+                    accepted_at=justification.accepted_at,
+                )
+            )
+            _write_json_atomically(path, doc)
+
+    def check(self) -> list[str]:
+        """Every problem found in the archive, one line each; empty when all is well."""
+        problems: list[str] = []
+        infos, damaged = self.scan()
+        problems.extend(d.reason for d in damaged)
+        for _, info in infos:
+            try:
+                release = self.load(info.name)
+            except FlamediffError as error:
+                problems.append(str(error))
+                continue
+            for index, (run, profile) in enumerate(zip(info.runs, release.profiles, strict=True)):
+                if run.samples != profile.total:
+                    problems.append(
+                        f"{self.root / info.name / run_file_name(index)}: holds "
+                        f"{profile.total} samples, release.json says {run.samples}"
+                    )
+        return problems
+
+
+class ReleaseWriter:
+    """Collects the runs of one release in a temporary folder of the archive."""
+
+    def __init__(self, archive: Archive, name: str, folder: Path, force: bool) -> None:
+        self.archive = archive
+        self.name = name
+        self.folder = folder
+        self.force = force
+        self.runs: list[RunInfo] = []
+
+    def add_run(self, profile: Profile, run: RunInfo) -> None:
+        from flamediff.formats import write_collapsed
+
+        path = self.folder / run_file_name(len(self.runs))
+        data = write_collapsed(profile).encode("utf-8")
+        # mtime=0 keeps the archive byte-for-byte reproducible for the same profile.
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as stream,
+        ):
+            stream.write(data)
+        self.runs.append(run)
+
+    def commit(self, info: ReleaseInfo) -> None:
+        """Make the release visible, with ``info.runs`` set from the runs added."""
+        if not self.runs:
+            raise ArchiveError(f"release {self.name!r} has no runs; nothing was archived")
+        self.archive._commit(self, replace(info, name=self.name, runs=tuple(self.runs)))

@@ -1,0 +1,203 @@
+"""Capturing the load with py-spy.
+
+The load is started by flamediff and py-spy attaches to it by pid (``py-spy record --pid``),
+rather than py-spy starting it (``py-spy record -- CMD``): py-spy exits 0 whatever the load's
+exit status, and a run whose load failed must fail the capture. py-spy retries until the new
+interpreter is ready, so the run is sampled from its start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from flamediff.capture.session import CapturedRun
+from flamediff.errors import CaptureError
+from flamediff.model import RunInfo
+
+PTRACE_HELP = (
+    "py-spy is not allowed to read the load's memory: run as root, give py-spy "
+    "CAP_SYS_PTRACE (in Docker: --cap-add SYS_PTRACE), or allow ptrace of child processes "
+    "with `sysctl kernel.yama.ptrace_scope=0`; on macOS run flamediff with sudo"
+)
+
+
+def find_py_spy() -> str:
+    """py-spy beside this interpreter first (a venv's bin/ need not be on PATH), then PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("py-spy")
+    if found is None:
+        raise CaptureError("py-spy not found: install it with `pip install py-spy`")
+    return found
+
+
+def py_spy_version(py_spy: str) -> str:
+    output = subprocess.run(
+        [py_spy, "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    return output.strip().removeprefix("py-spy ").strip() or "unknown"
+
+
+def python_version_of(command: Sequence[str]) -> str | None:
+    """The version of the Python the load runs on, when the command starts with one."""
+    if not command or not Path(command[0]).name.startswith("python"):
+        return platform.python_version()
+    try:
+        result = subprocess.run(
+            [command[0], "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None
+
+
+def resolve_command(command: Sequence[str]) -> list[str]:
+    if not command:
+        raise CaptureError("no load command: give one after `--` or set `load` in [tool.flamediff]")
+    program = command[0]
+    if os.sep in program:
+        if not Path(program).is_file():
+            raise CaptureError(f"command not found: {program}")
+    elif shutil.which(program) is None:
+        raise CaptureError(f"command not found: {program}")
+    return list(command)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [line for line in lines if line]
+    return lines[-1][:200] if lines else ""
+
+
+@contextlib.contextmanager
+def _terminating(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Make sure a child does not outlive an interrupted capture."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class PySpyRunner:
+    """Runs the load under py-spy once per ``run()`` call."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        rate_hz: float,
+        subprocesses: bool = False,
+        native: bool = False,
+        label: str = "load",
+        cwd: Path | None = None,
+    ) -> None:
+        self.command = resolve_command(command)
+        self.rate_hz = rate_hz
+        self.subprocesses = subprocesses
+        self.native = native
+        self.label = label
+        self.cwd = cwd
+        self.py_spy = find_py_spy()
+        self.runs_done = 0
+
+    def _py_spy_args(self, pid: int, output: Path) -> list[str]:
+        args = [
+            self.py_spy, "record", "--pid", str(pid), "--rate", f"{self.rate_hz:g}",
+            "--format", "raw", "--output", str(output),
+        ]  # fmt: skip
+        if self.subprocesses:
+            args.append("--subprocesses")
+        if self.native:
+            args.append("--native")
+        return args
+
+    def run(self) -> CapturedRun:
+        from flamediff.formats import read_profiles
+
+        self.runs_done += 1
+        with tempfile.TemporaryDirectory(prefix="flamediff-run-") as folder:
+            raw = Path(folder) / "profile.folded"
+            log = Path(folder) / "load.log"
+            started = time.perf_counter()
+            with log.open("wb") as log_stream:
+                try:
+                    load = subprocess.Popen(
+                        self.command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log_stream,
+                        stderr=subprocess.STDOUT,
+                        cwd=self.cwd,
+                    )
+                except OSError as error:
+                    raise CaptureError(
+                        f"cannot start {self.command[0]}: {error.strerror}"
+                    ) from None
+                with _terminating(load):
+                    # Reap the load the moment it exits: py-spy watches for the pid to vanish,
+                    # and an unreaped child would linger as a zombie.
+                    status: list[int] = []
+                    waiter = threading.Thread(target=lambda: status.append(load.wait()))
+                    waiter.start()
+                    spy = subprocess.Popen(
+                        self._py_spy_args(load.pid, raw),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                    )
+                    with _terminating(spy):
+                        _, spy_err = spy.communicate()
+                    waiter.join()
+            wall = time.perf_counter() - started
+            exit_status = status[0] if status else load.returncode
+            self._check(exit_status, spy.returncode, spy_err.decode(errors="replace"), log, raw)
+            profile = read_profiles(raw)[0][1]
+        if profile.total == 0:
+            raise CaptureError(
+                f"run {self.runs_done} of {' '.join(self.command)}: py-spy took no samples; "
+                "the load is too short or not a Python program"
+            )
+        return CapturedRun(profile, RunInfo(profile.total, round(wall, 4), exit_status))
+
+    def _check(self, exit_status: int, spy_status: int, spy_err: str, log: Path, raw: Path) -> None:
+        shown = " ".join(self.command)
+        if exit_status != 0:
+            detail = _last_line(log)
+            raise CaptureError(
+                f"run {self.runs_done}: `{shown}` exited with status {exit_status}"
+                + (f" ({detail})" if detail else "")
+                + "; nothing was archived"
+            )
+        if "ermission" in spy_err or "not permitted" in spy_err:
+            raise CaptureError(PTRACE_HELP)
+        if spy_status != 0 or not raw.is_file():
+            lines = [line for line in spy_err.splitlines() if line.strip()]
+            reason = next((line for line in lines if "rror" in line), lines[-1] if lines else "")
+            if "No such process" in spy_err or "process exited" in spy_err.lower():
+                reason = "the load exited before py-spy could attach (is it too short?)"
+            raise CaptureError(f"run {self.runs_done}: py-spy failed: {reason.strip()}")

@@ -1,0 +1,104 @@
+"""What every command shares: options, opening the archive, reading releases, writing files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from flamediff.archive import Archive
+from flamediff.config import Settings, load_settings
+from flamediff.errors import FlamediffError
+from flamediff.model import Release
+from flamediff.processors import normalise
+
+ArchiveOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--archive",
+        help="Archive folder. Default: $FLAMEDIFF_ARCHIVE, then `archive` in "
+        "[tool.flamediff], then .flamediff/ here.",
+        show_default=False,
+    ),
+]
+LineLevelOption = Annotated[
+    bool,
+    typer.Option(
+        "--line-level",
+        help="Tell lines of a function apart. Off by default, because line numbers shift "
+        "whenever code above them moves between releases.",
+    ),
+]
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def settings_with_archive(archive: Path | None) -> Settings:
+    settings = load_settings()
+    return replace(settings, archive=archive) if archive is not None else settings
+
+
+def open_archive(archive: Path | None) -> tuple[Archive, Settings]:
+    settings = settings_with_archive(archive)
+    return Archive(settings.archive), settings
+
+
+def load_for_analysis(archive: Archive, name: str, *, line_level: bool = False) -> Release:
+    """A release with every run normalised for comparison (see flamediff.processors)."""
+    release = archive.load(name)
+    profiles = tuple(normalise(p, line_level=line_level) for p in release.profiles)
+    return Release(release.info, profiles)
+
+
+def write_output(path: Path, content: str | bytes) -> None:
+    """Write a report atomically: a reader never sees half a file."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        Path(temp).replace(path)
+    except OSError as error:
+        raise FlamediffError(f"{path}: cannot write: {error.strerror}") from None
+
+
+def echo(text: str) -> None:
+    """Print a rendered report to stdout exactly once, newline-terminated."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def note(text: str) -> None:
+    """A status line for people; stderr keeps stdout clean for the report itself."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so cleanup runs when a pipeline cancels the job."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

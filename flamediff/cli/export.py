@@ -1,0 +1,49 @@
+"""`flamediff export`: a release as a file other tools open."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flamediff.cli.common import ArchiveOption, note, open_archive, write_output
+from flamediff.model import merge
+
+
+class ExportFormat(StrEnum):
+    speedscope = "speedscope"
+    folded = "folded"
+
+
+def export(
+    release: Annotated[str, typer.Argument(help="Release to export.")],
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="speedscope: one profile per run, opens in "
+            "speedscope.app; folded: all runs summed, for flamegraph.pl or inferno.",
+        ),
+    ] = ExportFormat.speedscope,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")] = Path("-"),
+    archive: ArchiveOption = None,
+) -> None:
+    """Write RELEASE as speedscope JSON or folded stacks, exactly as captured."""
+    from flamediff.formats import write_collapsed, write_speedscope
+
+    store, _ = open_archive(archive)
+    loaded = store.load(release)
+    if output_format is ExportFormat.speedscope:
+        runs = [(f"{release} run {i + 1}", p) for i, p in enumerate(loaded.profiles)]
+        text = write_speedscope(runs, name=release, rate_hz=loaded.info.rate_hz)
+    else:
+        text = write_collapsed(merge(loaded.profiles))
+    if str(output) == "-":
+        import sys
+
+        sys.stdout.write(text)
+    else:
+        write_output(output, text)
+        note(f"wrote {output}")

@@ -1,0 +1,106 @@
+"""`flamediff list` and `flamediff check`: what the archive holds, and whether it is sound."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from flamediff.cli.common import ArchiveOption, TableFormat, echo, note, open_archive
+from flamediff.errors import ArchiveError
+from flamediff.model import ReleaseInfo
+
+
+def _row(info: ReleaseInfo) -> dict[str, object]:
+    walls = sorted(r.wall_seconds for r in info.runs if r.wall_seconds is not None)
+    return {
+        "name": info.name,
+        "created": info.created,
+        "runs": len(info.runs),
+        "samples": info.total_samples,
+        "median_wall_seconds": walls[len(walls) // 2] if walls else None,
+        "rate_hz": info.rate_hz,
+        "git_commit": info.git_commit,
+        "git_dirty": info.git_dirty,
+        "source": info.source,
+        "accepted": [j.base for j in info.justifications],
+    }
+
+
+def _text_table(rows: list[dict[str, object]]) -> str:
+    header = ("release", "created (UTC)", "runs", "samples", "wall/run", "commit")
+    lines = [header]
+    for row in rows:
+        commit = str(row["git_commit"] or "-")[:10] + ("*" if row["git_dirty"] else "")
+        wall = row["median_wall_seconds"]
+        lines.append(
+            (
+                str(row["name"]),
+                str(row["created"]).replace("T", " ").removesuffix("Z"),
+                str(row["runs"]),
+                str(row["samples"]),
+                f"{wall:.2f} s" if isinstance(wall, float) else "-",
+                commit,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    right = {2, 3, 4}
+    return "\n".join(
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(line)
+        ).rstrip()
+        for line in lines
+    )
+
+
+def list_releases(
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
+    ] = TableFormat.table,
+    archive: ArchiveOption = None,
+) -> None:
+    """Releases in capture order, with date, runs, samples and git commit (* = dirty)."""
+    store, _ = open_archive(archive)
+    scanned, damaged = store.scan()
+    rows = [_row(info) for _, info in scanned]
+    if output_format is TableFormat.json:
+        echo(
+            json.dumps(
+                {"releases": rows, "damaged": [d.name for d in damaged]}, indent=2, sort_keys=True
+            )
+        )
+    elif output_format is TableFormat.csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer, fieldnames=list(_row(ReleaseInfo("", "")).keys()), lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        echo(buffer.getvalue())
+    elif rows:
+        echo(_text_table(rows))
+    else:
+        note(f"no releases in {store.root} yet: capture one with `flamediff capture NAME -- CMD`")
+    for item in damaged:
+        note(f"warning: {item.name}: {item.reason}")
+
+
+def check(archive: ArchiveOption = None) -> None:
+    """Verify every release of the archive; exit 2 naming each damaged file."""
+    store, _ = open_archive(archive)
+    if not store.root.is_dir():
+        raise ArchiveError(f"{store.root}: no archive here")
+    leftovers = store.clean_leftovers()
+    for name in leftovers:
+        note(f"removed leftover {store.root / name} of an interrupted capture")
+    problems = store.check()
+    for problem in problems:
+        note(f"damaged: {problem}")
+    if problems:
+        raise ArchiveError(f"{store.root}: {len(problems)} problem(s) found")
+    note(f"{store.root}: {len(store.names())} releases, all sound")

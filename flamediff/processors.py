@@ -1,0 +1,94 @@
+"""Pure normalisers that make profiles of two releases comparable.
+
+Every processor has the same contract: it takes a Profile and returns a new Profile, never
+touching the input, and is always called as ``profile = processor(profile)``. The archive
+keeps what py-spy wrote, untouched; these run when a release is read for analysis, so a
+choice made here can be changed later without recapturing anything.
+
+What the default pipeline (``normalise``) decides, and why:
+
+- **Line numbers are dropped** (``func (pkg/mod.py:123)`` -> ``func (pkg/mod.py)``): code that
+  merely moved between releases must not look like one function vanishing and another
+  appearing. ``line_level=True`` keeps them for a drill-down inside one function.
+- **Thread roots are dropped** (py-spy ``--threads`` adds ``thread (0x7F..)`` and optionally the
+  thread name as the root frame): thread ids change on every run, so keeping them would make
+  every stack "new". Time is merged across threads, as without ``--threads``.
+- **Process roots lose their pid** (``--subprocesses`` adds ``process 4242:"python work.py"``):
+  the command line stays, so separate worker programs stay apart, but the pid, which changes
+  on every run, goes.
+- **Empty stacks stay** as the empty stack: they are samples in which py-spy saw no Python
+  frame (idle, or native-only code). They count in the run's total, so totals match the
+  number of samples taken; the analysis reports them as the pseudo-function ``<idle>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from flamediff.model import FrameName, Profile, Stack
+
+Processor = Callable[[Profile], Profile]
+
+_THREAD_ROOT = re.compile(r"^thread \(0x[0-9A-Fa-f]+\)")
+_PROCESS_ROOT = re.compile(r'^process \d+:(?P<cmd>".*")$', re.DOTALL)
+
+
+@lru_cache(maxsize=1 << 20)
+def _frame_without_line(name: str) -> str:
+    # Cached: a profile repeats the same few thousand frames across many thousand stacks.
+    return FrameName.parse(name).without_line()
+
+
+def strip_line_numbers(profile: Profile) -> Profile:
+    """Identify frames by function and file, not by line."""
+    return profile.map_stacks(lambda stack: tuple(_frame_without_line(f) for f in stack))
+
+
+def _is_thread_root(frame: str) -> bool:
+    return _THREAD_ROOT.match(frame) is not None
+
+
+def drop_thread_roots(profile: Profile) -> Profile:
+    """Remove py-spy's ``thread (0x..)`` root frames, merging time across threads."""
+
+    def transform(stack: Stack) -> Stack:
+        # py-spy may write the thread name as a second frame right under the id frame, as
+        # `"MainThread"`; it goes too, since it is part of the same thread root.
+        if stack and _is_thread_root(stack[0]):
+            rest = stack[1:]
+            if rest and rest[0].startswith('"') and rest[0].endswith('"'):
+                rest = rest[1:]
+            return rest
+        return stack
+
+    return profile.map_stacks(transform)
+
+
+def drop_process_ids(profile: Profile) -> Profile:
+    """Rewrite ``process PID:"cmd"`` root frames as ``process "cmd"``."""
+
+    def transform(stack: Stack) -> Stack:
+        if stack:
+            match = _PROCESS_ROOT.match(stack[0])
+            if match is not None:
+                return (f"process {match['cmd']}", *stack[1:])
+        return stack
+
+    return profile.map_stacks(transform)
+
+
+def pipeline(*, line_level: bool = False) -> Sequence[Processor]:
+    """The processors ``normalise`` applies, in order."""
+    steps: list[Processor] = [drop_process_ids, drop_thread_roots]
+    if not line_level:
+        steps.append(strip_line_numbers)
+    return steps
+
+
+def normalise(profile: Profile, *, line_level: bool = False) -> Profile:
+    """Apply the default pipeline: see the module docstring for what each step decides."""
+    for processor in pipeline(line_level=line_level):
+        profile = processor(profile)
+    return profile

@@ -1,0 +1,1 @@
+"""A small order-processing service used as flamediff's sample load."""
