@@ -142,4 +142,3 @@ class Release:
     @property
     def name(self) -> str:
         return self.info.name
-

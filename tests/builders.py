@@ -1,0 +1,25 @@
+"""Small builders that stand in for captured profiles and archived releases in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flamediff.model import Profile, Release, ReleaseInfo, RunInfo
+
+
+def profile(*lines: str) -> Profile:
+    """``profile("a;b 3", "a;c 1")``: folded lines, root first, count last."""
+    pairs = []
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        pairs.append((tuple(stack.split(";")) if stack else (), int(count)))
+    return Profile.from_pairs(pairs)
+
+
+def release(name: str, runs: Sequence[Profile], rate_hz: float | None = 100.0) -> Release:
+    """A release of the given runs, as if captured at ``rate_hz``."""
+    infos = tuple(
+        RunInfo(p.total, p.total / rate_hz if rate_hz else None, 0) for p in runs
+    )
+    info = ReleaseInfo(name=name, created="2026-01-01T00:00:00Z", rate_hz=rate_hz, runs=infos)
+    return Release(info, tuple(runs))

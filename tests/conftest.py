@@ -1,0 +1,28 @@
+"""Fixtures every test shares: stable terminal width and a headless matplotlib."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Tests import small builders from tests/builders.py as `builders`.
+sys.path.insert(0, str(Path(__file__).parent))
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_profiles"
+
+
+@pytest.fixture(autouse=True)
+def _stable_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FLAMEDIFF_ARCHIVE", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    # Config discovery walks up from the working directory; keep the repo's own
+    # pyproject.toml out of every test unless it chdirs on purpose.
+    monkeypatch.chdir(tmp_path)
+    os.environ.pop("FORCE_COLOR", None)
