@@ -71,6 +71,10 @@ def write_output(path: Path, content: str | bytes) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        # mkstemp makes the file private; a report is meant to be read like any other file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         Path(temp).replace(path)
