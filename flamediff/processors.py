@@ -10,9 +10,10 @@ What the default pipeline (``normalise``) decides, and why:
 - **Line numbers are dropped** (``func (pkg/mod.py:123)`` -> ``func (pkg/mod.py)``): code that
   merely moved between releases must not look like one function vanishing and another
   appearing. ``line_level=True`` keeps them for a drill-down inside one function.
-- **Thread roots are dropped** (py-spy ``--threads`` adds ``thread (0x7F..)`` and optionally the
-  thread name as the root frame): thread ids change on every run, so keeping them would make
-  every stack "new". Time is merged across threads, as without ``--threads``.
+- **Thread roots are dropped** (py-spy ``--threads`` adds ``thread (5582)`` or
+  ``thread (0x7F..)``, maybe with the thread's name, as the root frame): thread ids change on
+  every run, so keeping them would make every stack "new". Time is merged across threads,
+  as without ``--threads``.
 - **Process roots lose their pid** (``--subprocesses`` adds ``process 4242:"python work.py"``):
   the command line stays, so separate worker programs stay apart, but the pid, which changes
   on every run, goes.
@@ -31,7 +32,7 @@ from flamediff.model import FrameName, Profile, Stack
 
 Processor = Callable[[Profile], Profile]
 
-_THREAD_ROOT = re.compile(r"^thread \(0x[0-9A-Fa-f]+\)")
+_THREAD_ROOT = re.compile(r"^thread \((?:0x[0-9A-Fa-f]+|\d+)\)")
 _PROCESS_ROOT = re.compile(r'^process \d+:(?P<cmd>".*")$', re.DOTALL)
 
 

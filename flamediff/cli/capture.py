@@ -115,7 +115,11 @@ def capture(
         native=native,
         label=release,
     )
-    with interrupt_on_sigterm(), progress_reporter(f"capturing {release}") as report:
-        captured = capture_runs(runner, runs=counted, warmup=warm, on_progress=report)
-        archive_runs(store, release, release_info(release, runner), captured, force=force)
+    try:
+        with interrupt_on_sigterm(), progress_reporter(f"capturing {release}") as report:
+            captured = capture_runs(runner, runs=counted, warmup=warm, on_progress=report)
+            archive_runs(store, release, release_info(release, runner), captured, force=force)
+    except KeyboardInterrupt:
+        note(f"interrupted: nothing of {release} was archived")
+        raise
     note(summary(release, captured))

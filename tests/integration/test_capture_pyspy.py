@@ -1,0 +1,165 @@
+"""Real py-spy captures of the sample load: what a release pipeline step relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLES
+
+from flamediff.archive import Archive
+
+pytestmark = pytest.mark.pyspy
+
+FLAMEDIFF = [sys.executable, "-m", "flamediff"]
+LOAD_V1 = SAMPLES / "load" / "v1" / "load.py"
+
+
+def flamediff(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FLAMEDIFF, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
+    )
+
+
+def test_capture_archives_every_run_with_its_metadata(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    result = flamediff(
+        "capture",
+        "r1",
+        "--runs",
+        "3",
+        "--warmup",
+        "0",
+        "--archive",
+        str(archive),
+        "--",
+        sys.executable,
+        str(LOAD_V1),
+        "6000",
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "archived r1: 3 runs" in result.stderr
+    info = Archive(archive).info("r1")
+    assert len(info.runs) == 3
+    assert all(run.samples > 0 and run.exit_status == 0 for run in info.runs)
+    assert all(run.wall_seconds and run.wall_seconds > 0 for run in info.runs)
+    assert info.rate_hz == 500
+    assert info.command == (sys.executable, str(LOAD_V1), "6000")
+    assert info.python_version
+    assert info.py_spy_version
+    assert info.host
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert info.git_commit == head
+    stacks = Archive(archive).load("r1").profiles[0].counts
+    assert any(frame.startswith("process (load.py:") for stack in stacks for frame in stack)
+    listing = flamediff("list", "--format", "json", "--archive", str(archive))
+    assert json.loads(listing.stdout)["releases"][0]["name"] == "r1"
+
+
+def test_a_failing_load_fails_the_capture_and_archives_nothing(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    result = flamediff(
+        "capture",
+        "r1",
+        "--runs",
+        "2",
+        "--archive",
+        str(archive),
+        "--",
+        sys.executable,
+        "-c",
+        "print('db is down'); raise SystemExit(3)",
+    )
+    assert result.returncode == 2
+    assert "exited with status 3 (db is down)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert Archive(archive).names() == []
+    assert leftovers(archive) == []
+
+
+def test_a_missing_command_is_named(tmp_path: Path) -> None:
+    result = flamediff("capture", "r1", "--archive", str(tmp_path), "--", "no-such-load")
+    assert (result.returncode, result.stderr) == (2, "error: command not found: no-such-load\n")
+
+
+def leftovers(archive: Path) -> list[str]:
+    """Everything in the archive folder but its lock file; no folder at all is fine."""
+    return [p.name for p in archive.iterdir() if p.name != ".lock"] if archive.exists() else []
+
+
+def load_processes() -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    return [
+        line for line in ps.stdout.splitlines() if str(LOAD_V1) in line and "flamediff" not in line
+    ]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
+    archive = tmp_path / "archive"
+    process = subprocess.Popen(
+        [
+            *FLAMEDIFF,
+            "capture",
+            "r1",
+            "--runs",
+            "20",
+            "--warmup",
+            "0",
+            "--archive",
+            str(archive),
+            "--",
+            sys.executable,
+            str(LOAD_V1),
+            "6000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Interrupt once a run or two has been taken and another one is under way.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not load_processes():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode in (130, -signum), err
+    assert "Traceback" not in err
+    assert "interrupted: nothing of r1 was archived" in err
+    assert leftovers(archive) == []
+    assert Archive(archive).names() == []
+    time.sleep(0.2)
+    assert load_processes() == []
+
+
+def test_help_does_not_load_the_heavy_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "from flamediff.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'matplotlib', 'scipy', 'numpy') if m in sys.modules]\n"
+        "print('heavy:' + ','.join(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "heavy:"

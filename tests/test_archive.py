@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+from builders import profile
+
+from flamediff.archive import FORMAT_VERSION, Archive, utc_now
+from flamediff.errors import ArchiveError, InputError
+from flamediff.model import Justification, ReleaseInfo, RunInfo
+
+RUNS = [profile("main (a.py:1);work (a.py:5) 7", " 2"), profile("main (a.py:1) 4")]
+
+
+def store(archive: Archive, name: str, *, force: bool = False) -> None:
+    with archive.writer(name, force=force) as writer:
+        for run in RUNS:
+            writer.add_run(run, RunInfo(run.total, 1.5, 0))
+        writer.commit(ReleaseInfo(name=name, created=utc_now(), rate_hz=100.0))
+
+
+def visible(archive: Archive) -> list[str]:
+    return sorted(p.name for p in archive.root.iterdir() if p.name != ".lock")
+
+
+def test_a_release_round_trips_with_its_runs_and_metadata(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a")
+    store(archive, "v1")
+    loaded = archive.load("v1")
+    assert [dict(p.counts) for p in loaded.profiles] == [dict(r.counts) for r in RUNS]
+    assert [run.samples for run in loaded.info.runs] == [9, 4]
+    assert loaded.info.rate_hz == 100.0
+    document = json.loads((archive.root / "v1" / "release.json").read_text())
+    assert document["format_version"] == FORMAT_VERSION
+    assert (archive.root / "v1" / "release.json").read_text().endswith("}\n")
+
+
+def test_order_is_capture_order_not_name_order(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    for name in ("v10", "v2", "v1"):
+        store(archive, name)
+    assert archive.names() == ["v10", "v2", "v1"]
+    assert archive.previous("v2") == "v10"
+    assert archive.previous("v10") is None
+    assert archive.latest() == "v1"
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+
+    def interrupted_capture() -> None:
+        with archive.writer("v2") as writer:
+            writer.add_run(RUNS[0], RunInfo(RUNS[0].total))
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_capture()
+    assert visible(archive) == ["v1"]
+    assert archive.names() == ["v1"]
+
+
+def test_an_existing_name_is_refused_unless_forced(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    with pytest.raises(ArchiveError, match=r"already exists.*--force"):
+        store(archive, "v1")
+    store(archive, "v1", force=True)
+    assert archive.names() == ["v1"]
+    assert visible(archive) == ["v1"]
+
+
+@pytest.mark.parametrize(
+    "name", ["", "../x", "a/b", "..", ".hidden", "a\x00b", "tab\there", "x" * 101, "new\nline"]
+)
+def test_hostile_release_names_are_refused(tmp_path: Path, name: str) -> None:
+    archive = Archive(tmp_path / "a")
+    with pytest.raises(ArchiveError, match="invalid release name"):
+        store(archive, name)
+    assert not (tmp_path / "x").exists()
+
+
+def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    dead_pid = 2**22 + 12345  # above the default pid_max: never a live process
+    stale = tmp_path / f".tmp-{dead_pid}-abcd"
+    stale.mkdir()
+    (stale / "run-01.folded.gz").write_bytes(b"partial")
+    mine = tmp_path / f".tmp-{os.getpid()}-live"
+    mine.mkdir()
+    store(archive, "v1")
+    assert not stale.exists()
+    assert mine.exists()  # a writer that still runs keeps its folder
+
+
+def test_justifications_are_appended_and_read_back(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    archive.add_justification("v1", Justification("v0", "bigger cache, accepted", "2026-01-02"))
+    (accepted,) = archive.info("v1").justifications
+    assert accepted.reason == "bigger cache, accepted"
+
+
+def test_damaged_releases_are_reported_and_the_others_stay_usable(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    for name in ("v1", "v2", "v3", "v4"):
+        store(archive, name)
+    (tmp_path / "v2" / "release.json").unlink()
+    (tmp_path / "v3" / "release.json").write_text("{ not json")
+    document = json.loads((tmp_path / "v4" / "release.json").read_text())
+    document["format_version"] = FORMAT_VERSION + 1
+    (tmp_path / "v4" / "release.json").write_text(json.dumps(document))
+    good, damaged = archive.scan()
+    assert [info.name for _, info in good] == ["v1"]
+    reasons = {d.name: d.reason for d in damaged}
+    assert "missing" in reasons["v2"]
+    assert "not valid JSON" in reasons["v3"]
+    assert "newer flamediff" in reasons["v4"]
+    assert archive.load("v1").info.name == "v1"
+
+
+def test_check_names_a_truncated_run_file(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    run = tmp_path / "v1" / "run-01.folded.gz"
+    run.write_bytes(run.read_bytes()[:12])
+    problems = archive.check()
+    assert len(problems) == 1
+    assert str(run) in problems[0]
+    with pytest.raises(InputError, match=r"run-01\.folded\.gz"):
+        archive.load("v1")
+
+
+def test_check_notices_counts_that_disagree_with_release_json(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    with gzip.open(tmp_path / "v1" / "run-02.folded.gz", "wt") as stream:
+        stream.write("main (a.py:1) 5\n")
+    (problem,) = archive.check()
+    assert "holds 5 samples, release.json says 4" in problem
+
+
+def test_unknown_release_names_the_latest(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    with pytest.raises(ArchiveError, match=r"no release 'v9'.*latest: v1"):
+        archive.load("v9")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from flamediff.config import DEFAULT_RATE_HZ, Settings, load_settings
+from flamediff.errors import ConfigError
+
+
+def write_pyproject(folder: Path, body: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_pyproject(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings == Settings()
+    assert settings.runs == 8
+    assert settings.rate == DEFAULT_RATE_HZ
+    assert settings.block == pytest.approx(0.10)
+    assert settings.warn == pytest.approx(0.03)
+
+
+def test_table_is_found_from_a_subfolder_and_archive_is_relative_to_it(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        """
+[tool.flamediff]
+archive = "perf/archive"
+load = "python bench/load.py --quick"
+runs = 10
+block = 0.2
+hot = ["shop.orders.*"]
+
+[[tool.flamediff.waiver]]
+function = "render_*"
+max_regression = 0.25
+reason = "new layout"
+expires = 2027-03-31
+""",
+    )
+    sub = tmp_path / "src" / "deep"
+    sub.mkdir(parents=True)
+    settings = load_settings(sub)
+    assert settings.archive == tmp_path / "perf" / "archive"
+    assert settings.load == ("python", "bench/load.py", "--quick")
+    assert settings.runs == 10
+    assert settings.block == pytest.approx(0.2)
+    assert settings.hot == ("shop.orders.*",)
+    (waiver,) = settings.waivers
+    assert waiver.expires == dt.date(2027, 3, 31)
+    assert waiver.max_regression == pytest.approx(0.25)
+
+
+def test_environment_overrides_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_pyproject(tmp_path, '[tool.flamediff]\narchive = "a"\n')
+    monkeypatch.setenv("FLAMEDIFF_ARCHIVE", str(tmp_path / "b"))
+    assert load_settings(tmp_path).archive == tmp_path / "b"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[tool.flamediff]\nrunz = 3\n", "unknown setting tool.flamediff.runz"),
+        ("[tool.flamediff]\nruns = 'many'\n", "bad value"),
+        ("[tool.flamediff\n", "pyproject.toml"),
+        (
+            '[[tool.flamediff.waiver]]\nfunction = "x"\nmax_regression = 0.1\nreason = " "\n'
+            "expires = 2027-01-01\n",
+            "empty reason",
+        ),
+        ('[[tool.flamediff.waiver]]\nfunction = "x"\n', "lacks expires, max_regression, reason"),
+    ],
+)
+def test_bad_settings_name_the_file(tmp_path: Path, body: str, message: str) -> None:
+    path = write_pyproject(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
