@@ -48,6 +48,7 @@ _MAX_COUNT_DIGITS = len(str(INT64_MAX))
 _NEGATIVE = re.compile(r"-[0-9]+", re.ASCII)
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _UNWRITABLE = re.compile(r"[\r\n\x00]")
+_NUL_REASON = "nul byte in line (not a text file?)"
 
 
 def parse_collapsed(lines: Iterable[str], path: str) -> Profile:
@@ -56,38 +57,47 @@ def parse_collapsed(lines: Iterable[str], path: str) -> Profile:
     ``path`` is only used in error messages; line numbers count every item of ``lines``,
     blank and comment lines included, from 1.
     """
-    # Keyed by the stack's text so that a stack repeated on many lines is split only once.
-    totals: dict[str, int] = {}
+    totals: dict[Stack, int] = {}
+    intern = sys.intern
     for lineno, line in enumerate(lines, 1):
-        line = line.rstrip()
-        if not line or line[0] == "#":
+        # The common line needs no copy of itself: only its count token is stripped. The
+        # rest (blank, comment, trailing blanks, malformed) takes the careful path.
+        stack_text, space, count_text = line.rpartition(" ")
+        count_text = count_text.rstrip()
+        if not (space and count_text.isdigit() and count_text.isascii()):
+            line = line.rstrip()
+            if not line or line[0] == "#":
+                continue
+            stack_text, space, count_text = line.rpartition(" ")
+            if not space:
+                raise InputError(path, _nul_or(line, "missing count"), lineno)
+            if not (count_text.isascii() and count_text.isdigit()):
+                raise InputError(path, _nul_or(line, _count_problem(count_text)), lineno)
+        elif line[0] == "#":
             continue
         if "\x00" in line:
-            raise InputError(path, "nul byte in line (not a text file?)", lineno)
-        stack_text, space, count_text = line.rpartition(" ")
-        if not space:
-            raise InputError(path, "missing count", lineno)
-        if not (count_text.isascii() and count_text.isdigit()):
-            raise InputError(path, _count_problem(count_text), lineno)
+            raise InputError(path, _NUL_REASON, lineno)
         if len(count_text) > _MAX_COUNT_DIGITS or (count := int(count_text)) > INT64_MAX:
             raise InputError(path, "count too large (above 2**63 - 1)", lineno)
-        previous = totals.get(stack_text)
+        # Split every line rather than key by text: the text of unique stacks (py-spy writes
+        # each stack once) would otherwise stay alive beside its frames until the end.
+        stack = tuple(map(intern, stack_text.split(";"))) if stack_text else ()
+        previous = totals.get(stack)
         if previous is None:
-            _check_stack_text(stack_text, path, lineno)
-            totals[stack_text] = count
+            if "" in stack:
+                raise InputError(path, "empty frame name", lineno)
+            totals[stack] = count
         else:
             total = previous + count
             if total > INT64_MAX:
                 raise InputError(path, "stack total too large (above 2**63 - 1)", lineno)
-            totals[stack_text] = total
-    intern = sys.intern
-    return Profile(
-        {
-            (tuple(map(intern, text.split(";"))) if text else ()): count
-            for text, count in totals.items()
-            if count
-        }
-    )
+            totals[stack] = total
+    return Profile({stack: count for stack, count in totals.items() if count})
+
+
+def _nul_or(line: str, reason: str) -> str:
+    # A NUL byte says "binary file" better than whatever else is wrong with the line.
+    return _NUL_REASON if "\x00" in line else reason
 
 
 def _count_problem(count_text: str) -> str:
@@ -96,11 +106,6 @@ def _count_problem(count_text: str) -> str:
     if _NUMBER.fullmatch(count_text):
         return f"bad count {count_text!r} (expected a non-negative integer)"
     return "missing count"
-
-
-def _check_stack_text(stack_text: str, path: str, lineno: int) -> None:
-    if stack_text and (";;" in stack_text or stack_text[0] == ";" or stack_text[-1] == ";"):
-        raise InputError(path, "empty frame name", lineno)
 
 
 def decode_lines(stream: Iterable[bytes], path: str) -> Iterator[str]:

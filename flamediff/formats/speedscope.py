@@ -8,42 +8,46 @@ lists stacks as frame indexes, root first, each with a weight in the profile's `
 
 Frame names. A frame becomes ``name (file:line)``, ``name (file)`` without a line, or ``name``
 without a file: the shape of py-spy's folded frames, which :class:`~flamediff.model.FrameName`
-splits back. ``col`` is ignored. So that every profile read can also be written as folded text,
+splits back. ``col`` is ignored. py-spy puts the full path in speedscope's ``file`` where its
+folded output has the path relative to ``sys.path``, so one program gives different frame
+names in the two formats. So that every profile read can also be written as folded text,
 ``;`` in a name becomes ``:``, CR, LF and NUL become spaces, a lone surrogate becomes U+FFFD,
-an empty name becomes ``[unknown]`` and a leading ``#`` of a root frame is prefixed with a
-space (a ``#`` line is a comment in folded text).
+an empty name becomes ``[unknown]`` and a root frame starting with ``#`` gets a leading space
+(a ``#`` line is a comment in folded text).
 
-Counts. flamediff counts samples, so weights become integers; each stack's summed weight is
-rounded to the nearest integer and stacks that round to 0 are dropped:
+Counts. flamediff counts samples, so weights become integers: each stack's summed weight is
+converted as below, rounded to the nearest integer, and stacks that round to 0 are dropped.
 
-- unit ``none`` or ``bytes``: a weight is a count (py-spy before 0.3.10 wrote ``none`` with
-  weight 1 per sample).
-- sampled, time unit: py-spy (0.3.10 on) writes ``seconds`` with one entry of weight
-  ``1 / rate`` per sample. With ``rate_hz`` given, a weight of ``w`` seconds counts
-  ``w * rate_hz`` samples. Without it, one sample is taken to last as long as the smallest
-  positive weight of the profile: exact for py-spy at any ``--rate``, and for this module's own
-  output, which always contains a one-sample entry.
-- evented, time unit: a stack is charged the time between consecutive events while it is
-  open; durations become counts at ``rate_hz`` (100 Hz, py-spy's default, when not given).
-  Frames still open at the last event are closed at ``endValue``.
+- Unit ``none`` or ``bytes``: a weight is a count (py-spy's early writer used ``none`` with a
+  weight of 1 per sample).
+- Sampled, time unit: py-spy now writes ``seconds``, one entry of weight ``1 / rate`` per
+  sample. With ``rate_hz`` given, ``w`` seconds count ``w * rate_hz`` samples. Without it, one
+  sample lasts as long as the smallest positive weight of the profile: exact for py-spy at any
+  ``--rate``, and for this module's own output, which always holds a one-sample entry.
+- Evented: a stack is charged the time between consecutive events while it is open (frames
+  still open after the last event are closed at ``endValue``); time durations become counts
+  at ``rate_hz``, or at 100 Hz (py-spy's default rate) when it is not given.
 
 Leniency. py-spy writes ``null`` for ``col``, for ``line`` under ``--nolineno`` and for
 ``activeProfileIndex``, which the schema forbids; nulls are read as absent. ``$schema`` must
 name the speedscope schema; ``exporter``, ``name``, ``activeProfileIndex``, ``startValue`` and
-``endValue`` of sampled profiles are not checked. Profiles keep their names, duplicates
-included (older py-spy names every thread's profile ``py-spy``).
+the ``endValue`` of sampled profiles are not checked. Profiles keep their names, duplicates
+included (py-spy's early writer named every thread's profile ``py-spy``).
 
 Errors are :class:`~flamediff.errors.InputError`: a JSON syntax error or invalid UTF-8 names
-its line; a shape error names the offending element by its JSON path (``profiles[0].samples
-[3][1]``), since line numbers are lost once JSON is parsed.
+its line; a shape error names the offending element by its JSON path
+(``profiles[0].samples[3][1]``), since line numbers are gone once JSON is parsed. Nesting too
+deep for the parser, NaN, Infinity and counts above 2**63 - 1 are refused too.
 
-Writing. :func:`write_speedscope` writes one sampled profile per run over deduplicated shared
-frames, valid against the official schema (no nulls, ``activeProfileIndex`` 0). With a rate,
-the unit is ``seconds`` and a stack seen ``n`` times weighs ``n / rate_hz``, so speedscope shows
-time; one stack's count is split into an entry of 1 sample and one of ``n - 1`` when no stack
-has a count of exactly 1, so that a reader without the rate recovers it (see above). Without a
-rate the unit is ``none`` and weights are counts. Counts read back exactly in both cases (up to
-2**53 samples per stack, the precision of a JSON number).
+Writing. :func:`write_speedscope` writes one sampled profile per run over shared frames
+(deduplicated, sorted by name), valid against the official schema: no nulls,
+``activeProfileIndex`` 0, ``exporter`` ``flamediff <version>``. With a rate the unit is
+``seconds`` and a stack seen ``n`` times weighs ``n / rate_hz``, so speedscope shows time; when
+no stack has a count of exactly 1, the first stack is written as two entries, of 1 and
+``n - 1`` samples, so that a reader without the rate finds the sample period (see above).
+Without a rate the unit is ``none`` and weights are the counts. Read back, counts come out
+exactly: any int64 count in unit ``none``, up to 2**48 per stack in ``seconds`` (float
+rounding stays below half a sample there).
 """
 
 from __future__ import annotations
@@ -147,8 +151,10 @@ def _load_json(data: bytes, path: str) -> Any:
     except RecursionError:
         raise InputError(path, "json nested too deeply") from None
     except ValueError as error:
-        # e.g. an integer literal longer than Python's int-conversion limit, or NaN.
-        raise InputError(path, f"invalid json: {str(error).lower()}") from None
+        # NaN or Infinity (refused by _reject_constant), or an integer literal longer than
+        # Python's int-conversion limit, whose own message is a paragraph.
+        reason = str(error) if "json number" in str(error) else "integer literal too long"
+        raise InputError(path, f"invalid json: {reason.lower()}") from None
 
 
 def _reject_constant(constant: str) -> Any:
