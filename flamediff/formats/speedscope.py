@@ -118,7 +118,12 @@ FileJSON = TypedDict(
 def parse_speedscope(
     data: bytes, path: str, *, rate_hz: float | None = None
 ) -> list[tuple[str, Profile]]:
-    """The profiles of a speedscope file, by name, in file order."""
+    """The profiles of a speedscope file, by name, in file order.
+
+    Raises ValueError for a ``rate_hz`` that is not a positive number (a caller's mistake, not
+    the file's).
+    """
+    _check_rate(rate_hz)
     document = _load_json(data, path)
     if not isinstance(document, dict):
         raise InputError(path, "not a speedscope file: json top level is not an object")
@@ -135,6 +140,11 @@ def parse_speedscope(
     raw_profiles = _require_list(document.get("profiles"), path, "profiles")
     reader = _ProfileReader(path, frame_names, rate_hz)
     return [reader.read(raw, f"profiles[{i}]") for i, raw in enumerate(raw_profiles)]
+
+
+def _check_rate(rate_hz: float | None) -> None:
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise ValueError(f"rate_hz must be a positive number, got {rate_hz!r}")
 
 
 def _load_json(data: bytes, path: str) -> Any:
@@ -279,20 +289,23 @@ class _ProfileReader:
                 where, f"{len(samples)} samples but {len(weights)} weights (must be equal)"
             )
         totals: dict[tuple[int, ...], float] = {}
-        checked: set[tuple[int, ...]] = set()
         smallest = math.inf
         for i, (sample, weight) in enumerate(zip(samples, weights, strict=True)):
-            if not isinstance(sample, list):
-                raise self.fail(f"{where}.samples[{i}]", "not a list")
-            if not _is_number(weight) or weight < 0:
+            # py-spy writes one entry per sample, so this loop is the hot one: a stack's
+            # indexes are checked the first time only, later entries are found by hash.
+            if not (type(weight) is float or type(weight) is int) or not 0 <= weight < math.inf:
                 raise self.fail(f"{where}.weights[{i}]", "not a finite non-negative number")
             if 0 < weight < smallest:
                 smallest = weight
-            key = tuple(sample) if all(type(index) is int for index in sample) else None
-            if key is None or key not in checked:
+            try:
+                key = tuple(sample)
+                previous = totals.get(key)
+            except TypeError:  # not a list, or unhashable items: check_indexes says which
+                previous = None
+            if previous is None:
                 key = self.check_indexes(sample, f"{where}.samples[{i}]")
-                checked.add(key)
-            totals[key] = totals.get(key, 0) + weight
+                previous = totals.get(key, 0)
+            totals[key] = previous + weight
         return totals, (0.0 if smallest == math.inf else smallest)
 
     def evented_durations(self, raw: dict[str, Any], where: str) -> dict[tuple[int, ...], float]:
@@ -332,7 +345,9 @@ class _ProfileReader:
             totals[key] = totals.get(key, 0) + (end - last_at)
         return totals
 
-    def check_indexes(self, sample: list[Any], where: str) -> tuple[int, ...]:
+    def check_indexes(self, sample: object, where: str) -> tuple[int, ...]:
+        if not isinstance(sample, list):
+            raise self.fail(where, "not a list")
         indexes = []
         for position, index in enumerate(sample):
             number = _integral(index)
@@ -373,8 +388,7 @@ def write_speedscope(
     The output validates against the official schema and reads back through
     :func:`parse_speedscope` to the same counts; see the module docstring for the units.
     """
-    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
-        raise ValueError(f"rate_hz must be a positive number, got {rate_hz!r}")
+    _check_rate(rate_hz)
     frame_names = sorted(
         {frame for _, profile in profiles for stack, _ in profile for frame in stack}
     )

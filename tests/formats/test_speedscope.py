@@ -118,9 +118,12 @@ def read_back(runs, rate_hz):
     return parse_speedscope(text.encode(), "x.json")
 
 
-def test_writer_refuses_a_meaningless_rate():
+@pytest.mark.parametrize("rate_hz", [0, -100, float("nan"), float("inf")])
+def test_a_meaningless_rate_is_a_caller_error(rate_hz):
     with pytest.raises(ValueError, match="rate_hz"):
-        write_speedscope(RUNS, name="x", rate_hz=0)
+        write_speedscope(RUNS, name="x", rate_hz=rate_hz)
+    with pytest.raises(ValueError, match="rate_hz"):
+        parse(speedscope_file([]), rate_hz=rate_hz)
 
 
 def test_pyspy_output_with_nulls_reads_with_its_rate_inferred():
