@@ -49,7 +49,8 @@ def read_profiles(path: Path, *, rate_hz: float | None = None) -> list[tuple[str
     """The named profiles in ``path``: folded text or speedscope JSON, either maybe gzipped.
 
     ``rate_hz`` is the sampling rate the profile was captured at; it only matters for
-    speedscope profiles weighted in time (see :mod:`flamediff.formats.speedscope`).
+    speedscope profiles weighted in time (see :mod:`flamediff.formats.speedscope`); one that is
+    not a positive number raises ValueError.
     """
     path = Path(path)
     where = str(path)
