@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from flamediff.model import Profile, Release, ReleaseInfo, RunInfo
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_profiles"
 
 
 def profile(*lines: str) -> Profile:
@@ -18,8 +22,6 @@ def profile(*lines: str) -> Profile:
 
 def release(name: str, runs: Sequence[Profile], rate_hz: float | None = 100.0) -> Release:
     """A release of the given runs, as if captured at ``rate_hz``."""
-    infos = tuple(
-        RunInfo(p.total, p.total / rate_hz if rate_hz else None, 0) for p in runs
-    )
+    infos = tuple(RunInfo(p.total, p.total / rate_hz if rate_hz else None, 0) for p in runs)
     info = ReleaseInfo(name=name, created="2026-01-01T00:00:00Z", rate_hz=rate_hz, runs=infos)
     return Release(info, tuple(runs))

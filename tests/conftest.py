@@ -11,9 +11,6 @@ import pytest
 # Tests import small builders from tests/builders.py as `builders`.
 sys.path.insert(0, str(Path(__file__).parent))
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "sample_profiles"
-
 
 @pytest.fixture(autouse=True)
 def _stable_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

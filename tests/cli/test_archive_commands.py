@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import REPO, SAMPLES
+from builders import REPO, SAMPLES
 
 from flamediff.archive import Archive
 from flamediff.cli import main

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLES
+from builders import REPO, SAMPLES
 
 from flamediff.archive import Archive
 
