@@ -11,7 +11,7 @@ DEMO_RUNS ?= 8
 .PHONY: help venv test demo lint bench profile-self samples clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,5 @@ demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy, then list, s
 
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
+
+include benchmarks/bench.mk

@@ -58,6 +58,13 @@ def check_counts(settings: Settings, runs: int | None, warmup: int | None) -> tu
     return counted, warm
 
 
+def check_rate(rate: float | None) -> float | None:
+    """A sampling rate must be a positive, finite number of samples per second."""
+    if rate is not None and not (0 < rate < float("inf")):
+        raise ConfigError(f"--rate must be a positive number of samples per second, not {rate}")
+    return rate
+
+
 def release_info(name: str, runner: PySpyRunner, source: str = "capture") -> ReleaseInfo:
     commit, dirty = git_state(Path.cwd())
     return ReleaseInfo(
@@ -110,7 +117,7 @@ def capture(
     store.ensure_absent(release, force=force)
     runner = PySpyRunner(
         command or settings.load,
-        rate_hz=rate or settings.rate,
+        rate_hz=check_rate(rate) or settings.rate,
         subprocesses=subprocesses,
         native=native,
         label=release,

@@ -9,6 +9,7 @@ import typer
 
 from flamediff.archive import utc_now
 from flamediff.capture.metadata import git_state, host_name
+from flamediff.cli.capture import check_rate
 from flamediff.cli.common import ArchiveOption, note, open_archive
 from flamediff.errors import InputError
 from flamediff.model import Profile, ReleaseInfo, RunInfo
@@ -41,6 +42,7 @@ def import_release(
     from flamediff.formats import read_profiles
 
     store, _ = open_archive(archive)
+    check_rate(rate)
     store.ensure_absent(release, force=force)
     profiles: list[Profile] = []
     for path in files:
