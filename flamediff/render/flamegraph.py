@@ -143,7 +143,7 @@ def render_diff_svg(
     blue and the change that matters drowns. ``min_width`` is in percent of the graph's width;
     ``palette`` is one of ``PALETTES``.
     """
-    _check_arguments(min_width, width, {"base_runs": base_runs, "head_runs": head_runs})
+    _check_arguments(min_width, width, rate_hz, {"base_runs": base_runs, "head_runs": head_runs})
     if palette not in _PALETTES:
         raise ValueError(f"unknown palette {palette!r}; choose one of {', '.join(PALETTES)}")
     base_counts, head_counts = _with_idle(base), _with_idle(head)
@@ -210,7 +210,7 @@ def render_flamegraph_svg(
     Colours are a hash of each frame's file (or of its name where it has none), so a module
     keeps its colour across graphs and releases. ``min_width`` is in percent of the width.
     """
-    _check_arguments(min_width, width, {"runs": runs})
+    _check_arguments(min_width, width, rate_hz, {"runs": runs})
     counts = _with_idle(profile)
     total = sum(counts.values())
     scale = _Scale(runs, rate_hz)
@@ -235,7 +235,11 @@ def render_flamegraph_svg(
     )
 
 
-def _check_arguments(min_width: float, width: int, runs: Mapping[str, int]) -> None:
+def _check_arguments(
+    min_width: float, width: int, rate_hz: float | None, runs: Mapping[str, int]
+) -> None:
+    if rate_hz is not None and not rate_hz > 0:
+        raise ValueError(f"rate_hz must be positive or None, not {rate_hz}")
     for name, value in runs.items():
         if value < 1:
             raise ValueError(f"{name} must be at least 1, not {value}")

@@ -222,6 +222,8 @@ def test_palettes_are_checked_and_orange_purple_keeps_the_meaning() -> None:
         ({"head_runs": -1}, "head_runs"),
         ({"min_width": 100}, "min_width"),
         ({"width": 10}, "width"),
+        ({"rate_hz": 0.0}, "rate_hz"),
+        ({"rate_hz": float("nan")}, "rate_hz"),
     ],
 )
 def test_bad_arguments_are_refused(options: dict[str, Any], message: str) -> None:
