@@ -13,9 +13,11 @@ import typer
 
 from flamediff import __version__
 from flamediff.cli.capture import capture
+from flamediff.cli.diff import diff, gate
 from flamediff.cli.export import export
 from flamediff.cli.importing import import_release
 from flamediff.cli.listing import check, list_releases
+from flamediff.cli.show import show
 from flamediff.errors import FlamediffError
 
 app = typer.Typer(
@@ -46,6 +48,9 @@ def _root(
 app.command("capture")(capture)
 app.command("import")(import_release)
 app.command("list")(list_releases)
+app.command("show")(show)
+app.command("diff")(diff)
+app.command("gate")(gate)
 app.command("export")(export)
 app.command("check")(check)
 

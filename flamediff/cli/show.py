@@ -1,0 +1,42 @@
+"""`flamediff show`: the top functions of one release."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated
+
+import typer
+
+from flamediff.cli.common import (
+    ArchiveOption,
+    LineLevelOption,
+    TableFormat,
+    echo,
+    load_for_analysis,
+    open_archive,
+)
+from flamediff.cli.report import use_colour
+
+
+def show(
+    release: Annotated[str, typer.Argument(help="Release to show.")],
+    top: Annotated[int, typer.Option("--top", help="How many functions per ranking.")] = 15,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
+    ] = TableFormat.table,
+    line_level: LineLevelOption = False,
+    archive: ArchiveOption = None,
+) -> None:
+    """Top functions of RELEASE by self time and by total time, per run and as a share."""
+    from flamediff.analysis.tables import top_functions
+    from flamediff.render import tables
+
+    store, _ = open_archive(archive)
+    frame = top_functions(load_for_analysis(store, release, line_level=line_level), top)
+    if output_format is TableFormat.json:
+        echo(tables.render_top_json(frame))
+    elif output_format is TableFormat.csv:
+        echo(tables.render_top_csv(frame))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        echo(tables.render_top_terminal(frame, color=use_colour(), width=width))
