@@ -35,6 +35,14 @@ demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy, then list, s
 	$(BIN)/flamediff capture v2 --runs $(DEMO_RUNS) --archive $(DEMO_ARCHIVE) -- $(BIN)/python $(DEMO_LOAD)/v2/load.py
 	$(BIN)/flamediff list --archive $(DEMO_ARCHIVE)
 	$(BIN)/flamediff show v2 --top 8 --archive $(DEMO_ARCHIVE)
+	$(BIN)/flamediff diff v1 v2 --top 12 --svg demo-out/v1-v2.svg --archive $(DEMO_ARCHIVE)
+	@echo "--- gate: v2 must be blocked (exit 1): apply_discounts regressed"
+	@$(BIN)/flamediff gate v1 v2 --markdown demo-out/gate.md --archive $(DEMO_ARCHIVE); \
+	  status=$$?; echo "gate exit code: $$status"; test $$status -eq 1
+	@echo "--- gate with a written justification: accepted (exit 0), reason recorded with v2"
+	$(BIN)/flamediff gate v1 v2 --archive $(DEMO_ARCHIVE) \
+	  --justify "Discount codes are now matched case-insensitively; a faster lookup follows in v3."
+	@echo "demo done: reports and pictures are in demo-out/"
 
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,10 @@ What the default pipeline (``normalise``) decides, and why:
 - **Process roots lose their pid** (``--subprocesses`` adds ``process 4242:"python work.py"``):
   the command line stays, so separate worker programs stay apart, but the pid, which changes
   on every run, goes.
+- **Import machinery is folded**: each run of consecutive ``<frozen importlib._bootstrap>``
+  frames becomes one ``<import>`` frame. Start-up imports otherwise build towers of fifty
+  frames that say nothing but "importing", and dwarf the real code in a flamegraph; the
+  time stays, under the module that imported.
 - **Empty stacks stay** as the empty stack: they are samples in which py-spy saw no Python
   frame (idle, or native-only code). They count in the run's total, so totals match the
   number of samples taken; the analysis reports them as the pseudo-function ``<idle>``.
@@ -80,9 +84,36 @@ def drop_process_ids(profile: Profile) -> Profile:
     return profile.map_stacks(transform)
 
 
+IMPORT_FRAME = "<import>"
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_import_machinery(name: str) -> bool:
+    file = FrameName.parse(name).file
+    return file is not None and file.startswith("<frozen importlib")
+
+
+def fold_import_machinery(profile: Profile) -> Profile:
+    """Replace each run of consecutive importlib frames by one ``<import>`` frame."""
+
+    def transform(stack: Stack) -> Stack:
+        if not any(_is_import_machinery(frame) for frame in stack):
+            return stack
+        folded: list[str] = []
+        for frame in stack:
+            if _is_import_machinery(frame):
+                if not folded or folded[-1] != IMPORT_FRAME:
+                    folded.append(IMPORT_FRAME)
+            else:
+                folded.append(frame)
+        return tuple(folded)
+
+    return profile.map_stacks(transform)
+
+
 def pipeline(*, line_level: bool = False) -> Sequence[Processor]:
     """The processors ``normalise`` applies, in order."""
-    steps: list[Processor] = [drop_process_ids, drop_thread_roots]
+    steps: list[Processor] = [drop_process_ids, drop_thread_roots, fold_import_machinery]
     if not line_level:
         steps.append(strip_line_numbers)
     return steps

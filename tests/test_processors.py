@@ -10,6 +10,7 @@ EVERY_PROCESSOR = [
     processors.strip_line_numbers,
     processors.drop_thread_roots,
     processors.drop_process_ids,
+    processors.fold_import_machinery,
     processors.normalise,
 ]
 
@@ -66,3 +67,16 @@ def test_empty_stacks_stay_so_totals_match_samples_taken() -> None:
 def test_line_level_keeps_lines_apart() -> None:
     result = processors.normalise(profile("work (a.py:1) 1", "work (a.py:2) 1"), line_level=True)
     assert len(result) == 2
+
+
+def test_import_machinery_folds_into_one_frame_per_import() -> None:
+    boot = "<frozen importlib._bootstrap>"
+    result = processors.fold_import_machinery(
+        profile(
+            f"<module> (a.py:1);_find_and_load ({boot}:1);_load_unlocked ({boot}:2);"
+            f"exec_module ({boot}_external:3);<module> (b.py:1);work (b.py:4) 3"
+        )
+    )
+    assert dict(result.counts) == {
+        ("<module> (a.py:1)", "<import>", "<module> (b.py:1)", "work (b.py:4)"): 3
+    }

@@ -24,7 +24,7 @@ def process(raw_orders: list[str], catalog: dict) -> int:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 40000
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
     catalog = build_catalog(5000)
     raw_orders = generate_orders(catalog, count)
     print(f"processed {count} orders, checksum {process(raw_orders, catalog):08x}")
