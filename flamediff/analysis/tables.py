@@ -1,0 +1,223 @@
+"""Per-run function tables: how many samples each function took in each run of a release.
+
+Input contract: the release's profiles are already normalised, so every frame string is the
+function's identity (``parse_order (shop/orders.py)``). Empty stacks may remain; they count in
+the run's samples and are reported as the pseudo-function :data:`IDLE`.
+
+Two counts per function and run:
+
+``self_samples``
+    samples whose leaf (last) frame is the function: time spent in its own code.
+``total_samples``
+    samples whose stack contains the function anywhere, counted once per stack even when the
+    function recurses: time spent in it or anything it called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from flamediff.model import Release
+
+IDLE = "<idle>"
+
+RUN_TABLE_COLUMNS = (
+    "run",
+    "function",
+    "self_samples",
+    "total_samples",
+    "run_samples",
+    "wall_seconds",
+)
+
+TOP_COLUMNS = (
+    "by",
+    "rank",
+    "function",
+    "self_s",
+    "self_lo_s",
+    "self_hi_s",
+    "total_s",
+    "total_lo_s",
+    "total_hi_s",
+    "self_share",
+    "total_share",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCounts:
+    """The sample counts of one release as matrices: one row per function, one column per run.
+
+    ``self_samples`` and ``total_samples`` have shape (len(functions), runs); ``run_samples``
+    and ``wall_seconds`` (NaN where unknown) have shape (runs,). Functions are sorted by name.
+    """
+
+    functions: tuple[str, ...]
+    self_samples: npt.NDArray[np.int64]
+    total_samples: npt.NDArray[np.int64]
+    run_samples: npt.NDArray[np.int64]
+    wall_seconds: npt.NDArray[np.float64]
+
+    @property
+    def runs(self) -> int:
+        return int(self.run_samples.shape[0])
+
+    def reindex(self, functions: tuple[str, ...]) -> FunctionCounts:
+        """The same counts over another list of functions; functions not seen count zero."""
+        position = {name: row for row, name in enumerate(self.functions)}
+        rows = np.array([position.get(name, -1) for name in functions], dtype=np.int64)
+        found = rows >= 0
+
+        def take(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            out = np.zeros((len(functions), self.runs), dtype=np.int64)
+            out[found] = matrix[rows[found]]
+            return out
+
+        return FunctionCounts(
+            functions,
+            take(self.self_samples),
+            take(self.total_samples),
+            self.run_samples,
+            self.wall_seconds,
+        )
+
+
+def function_counts(release: Release) -> FunctionCounts:
+    """Count self and total samples of every function in every run of ``release``."""
+    self_by_run: list[dict[str, int]] = []
+    total_by_run: list[dict[str, int]] = []
+    run_samples: list[int] = []
+    for profile in release.profiles:
+        self_counts: dict[str, int] = {}
+        total_counts: dict[str, int] = {}
+        samples = 0
+        for stack, count in profile:
+            samples += count
+            if not stack:
+                self_counts[IDLE] = self_counts.get(IDLE, 0) + count
+                total_counts[IDLE] = total_counts.get(IDLE, 0) + count
+                continue
+            leaf = stack[-1]
+            self_counts[leaf] = self_counts.get(leaf, 0) + count
+            # A set, so a recursive function's time is counted once per sample, not per frame.
+            for name in set(stack):
+                total_counts[name] = total_counts.get(name, 0) + count
+        self_by_run.append(self_counts)
+        total_by_run.append(total_counts)
+        run_samples.append(samples)
+
+    functions = tuple(sorted(set().union(*total_by_run))) if total_by_run else ()
+    row_of = {name: row for row, name in enumerate(functions)}
+    runs = len(release.profiles)
+    self_matrix = np.zeros((len(functions), runs), dtype=np.int64)
+    total_matrix = np.zeros((len(functions), runs), dtype=np.int64)
+    for run in range(runs):
+        for name, count in self_by_run[run].items():
+            self_matrix[row_of[name], run] = count
+        for name, count in total_by_run[run].items():
+            total_matrix[row_of[name], run] = count
+
+    walls = [
+        run.wall_seconds if run.wall_seconds is not None else np.nan for run in release.info.runs
+    ]
+    # Run metadata may be missing or shorter than the profiles (hand-made releases).
+    walls = (walls + [np.nan] * runs)[:runs]
+    return FunctionCounts(
+        functions,
+        self_matrix,
+        total_matrix,
+        np.array(run_samples, dtype=np.int64),
+        np.array(walls, dtype=np.float64),
+    )
+
+
+def run_table(release: Release) -> pd.DataFrame:
+    """The long per-run function table of ``release``.
+
+    Columns out, one row per (run, function) where the function has at least one sample:
+
+    - ``run`` (int): the run's index, 0-based, in the release's run order.
+    - ``function`` (str): the function's identity; :data:`IDLE` for empty stacks.
+    - ``self_samples`` (int): samples with the function as leaf.
+    - ``total_samples`` (int): samples with the function anywhere in the stack, once per stack.
+    - ``run_samples`` (int): all samples of the run, empty stacks included.
+    - ``wall_seconds`` (float): the run's wall time, NaN when unknown.
+    """
+    counts = function_counts(release)
+    runs, rows = np.meshgrid(np.arange(counts.runs), np.arange(len(counts.functions)))
+    present = counts.total_samples > 0
+    table = pd.DataFrame(
+        {
+            "run": runs[present].astype(np.int64),
+            "function": np.array(counts.functions, dtype=object)[rows[present]],
+            "self_samples": counts.self_samples[present],
+            "total_samples": counts.total_samples[present],
+            "run_samples": counts.run_samples[runs[present]],
+            "wall_seconds": counts.wall_seconds[runs[present]],
+        },
+        columns=list(RUN_TABLE_COLUMNS),
+    )
+    return table.sort_values(["run", "function"], ignore_index=True)
+
+
+def seconds_per_sample(release: Release) -> float:
+    """1 / rate, or 1.0 (values stay in samples) when the sampling rate is unknown."""
+    rate = release.info.rate_hz
+    return 1.0 / rate if rate else 1.0
+
+
+def top_functions(release: Release, n: int) -> pd.DataFrame:
+    """The ``n`` functions with the most self time and the ``n`` with the most total time.
+
+    Columns out, ``n`` rows with ``by == "self"`` then ``n`` with ``by == "total"`` (fewer when
+    the release has fewer functions):
+
+    - ``by`` ("self" | "total"): the ranking this row belongs to.
+    - ``rank`` (int): 1 for the largest.
+    - ``function`` (str).
+    - ``self_s``, ``total_s`` (float): median over runs of the time per run, in seconds (in
+      samples when the release's rate is unknown).
+    - ``self_lo_s``, ``self_hi_s``, ``total_lo_s``, ``total_hi_s`` (float): the interquartile
+      range over runs of the same.
+    - ``self_share``, ``total_share`` (float): median over runs of the fraction of the run's
+      samples.
+
+    ``attrs``: ``release`` (name), ``runs`` (count), ``unit`` ("s", or "samples" when the
+    rate is unknown).
+    """
+    counts = function_counts(release)
+    meta = {
+        "release": release.name,
+        "runs": counts.runs,
+        "unit": "s" if release.info.rate_hz else "samples",
+    }
+    if counts.runs == 0 or not counts.functions:
+        empty = pd.DataFrame({name: [] for name in TOP_COLUMNS})
+        empty.attrs.update(meta)
+        return empty
+    scale = seconds_per_sample(release)
+    run_samples = np.maximum(counts.run_samples, 1)
+    columns: dict[str, npt.NDArray[np.float64]] = {}
+    for metric, matrix in (("self", counts.self_samples), ("total", counts.total_samples)):
+        low, middle, high = np.percentile(matrix * scale, [25, 50, 75], axis=1)
+        columns[f"{metric}_s"] = middle
+        columns[f"{metric}_lo_s"] = low
+        columns[f"{metric}_hi_s"] = high
+        columns[f"{metric}_share"] = np.median(matrix / run_samples, axis=1)
+    table = pd.DataFrame({"function": list(counts.functions), **columns})
+    parts = []
+    for by in ("self", "total"):
+        # Ties are broken by name so the output is stable from one run of the tool to the next.
+        ranked = table[table[f"{by}_s"] > 0]
+        ranked = ranked.sort_values([f"{by}_s", "function"], ascending=[False, True]).head(n)
+        ranked.insert(0, "rank", np.arange(1, len(ranked) + 1, dtype=np.int64))
+        ranked.insert(0, "by", by)
+        parts.append(ranked)
+    top = pd.concat(parts, ignore_index=True)[list(TOP_COLUMNS)]
+    top.attrs.update(meta)
+    return top
