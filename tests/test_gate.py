@@ -1,0 +1,243 @@
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flamediff.analysis.compare import CompareOptions, compare_counts
+from flamediff.analysis.simulate import NoiseModel, synthetic_counts
+from flamediff.errors import AnalysisError, ConfigError
+from flamediff.gate import GatePolicy, GateResult, Waiver, evaluate
+
+TODAY = date(2026, 6, 1)
+
+
+def comparison(*rows, no_stats=False):
+    """A comparison frame with only the columns the gate reads, load row first.
+
+    Each row: (function, delta_pct, head_share, q_value), optionally a status and a noise
+    floor; q_value None means untested.
+    """
+    records = [
+        {
+            "function": "<load>",
+            "status": "load",
+            "delta_pct": 0.0,
+            "head_share": 1.0,
+            "q_value": 0.5,
+            "tested": not no_stats,
+            "noise_floor_pct": 2.0,
+        }
+    ]
+    for function, delta, share, q, *rest in rows:
+        records.append(
+            {
+                "function": function,
+                "status": rest[0] if rest else "changed",
+                "delta_pct": delta,
+                "head_share": share,
+                "q_value": math.nan if q is None else q,
+                "tested": q is not None,
+                "noise_floor_pct": rest[1] if len(rest) > 1 else 5.0,
+            }
+        )
+    frame = pd.DataFrame(records)
+    frame.attrs.update({"no_stats": no_stats, "min_share": 0.01, "filtered": False})
+    return frame
+
+
+def policy(**overrides):
+    return GatePolicy(today=TODAY, **overrides)
+
+
+def names(findings):
+    return [finding.function for finding in findings]
+
+
+def test_nothing_changed_passes():
+    result = evaluate(comparison(("a", 1.0, 0.3, 0.8)), policy())
+    assert result == GateResult(verdict="pass")
+    assert not result.blocked
+
+
+def test_every_blocking_row_is_listed():
+    frame = comparison(
+        ("a", 25.0, 0.30, 0.001),
+        ("b", 12.0, 0.05, 0.02),
+        ("c", 50.0, 0.02, 0.04),
+    )
+    result = evaluate(frame, policy())
+    assert result.verdict == "block"
+    assert result.blocked
+    assert names(result.blocking) == ["a", "b", "c"]
+    assert all(finding.level == "block" for finding in result.blocking)
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (("a", 25.0, 0.30, 0.20), "pass"),  # not significant
+        (("a", 25.0, 0.005, 0.001), "pass"),  # below min share
+        (("a", -25.0, 0.30, 0.001), "pass"),  # faster
+        (("a", 2.0, 0.30, 0.001), "pass"),  # significant but below warn
+        (("a", 5.0, 0.30, 0.001), "warn"),  # between warn and block
+        (("a", 10.0, 0.30, 0.001), "warn"),  # block needs more than 10%
+        (("a", 10.5, 0.30, 0.001), "block"),
+    ],
+)
+def test_thresholds(row, expected):
+    assert evaluate(comparison(row), policy()).verdict == expected
+
+
+def test_the_gate_uses_its_own_alpha_on_q_values():
+    frame = comparison(("a", 25.0, 0.3, 0.03))
+    assert evaluate(frame, policy()).verdict == "block"
+    assert evaluate(frame, policy(alpha=0.01)).verdict == "pass"
+
+
+def test_only_hot_functions_block_and_the_others_warn():
+    frame = comparison(
+        ("parse_order (shop/orders.py)", 30.0, 0.2, 0.001),
+        ("render (shop/invoices.py)", 30.0, 0.2, 0.001),
+    )
+    result = evaluate(frame, policy(hot=("* (shop/orders.py)",)))
+    assert result.verdict == "block"
+    assert names(result.blocking) == ["parse_order (shop/orders.py)"]
+    assert names(result.warnings) == ["render (shop/invoices.py)"]
+    assert "not hot" in result.warnings[0].reason
+
+
+def test_a_waiver_in_force_covers_a_regression_up_to_its_limit():
+    waiver = Waiver("parse_*", 0.30, "new validation, accepted in review #12", date(2026, 7, 1))
+    frame = comparison(("parse_order", 25.0, 0.2, 0.001), ("parse_item", 40.0, 0.2, 0.001))
+    result = evaluate(frame, policy(waivers=(waiver,)))
+    assert names(result.waived) == ["parse_order"]
+    assert result.waived[0].waiver == waiver
+    assert names(result.blocking) == ["parse_item"]
+    assert "limit of 30%" in result.blocking[0].reason
+    assert result.verdict == "block"
+    assert result.expired_waivers == ()
+
+
+def test_a_waiver_applies_on_its_last_day():
+    waiver = Waiver("parse_*", 0.30, "accepted", TODAY)
+    result = evaluate(comparison(("parse_order", 25.0, 0.2, 0.001)), policy(waivers=(waiver,)))
+    assert result.verdict == "pass"
+    assert names(result.waived) == ["parse_order"]
+
+
+def test_an_expired_waiver_no_longer_applies_and_says_so():
+    waiver = Waiver("parse_*", 0.30, "accepted for the spring release", date(2026, 5, 31))
+    result = evaluate(comparison(("parse_order", 25.0, 0.2, 0.001)), policy(waivers=(waiver,)))
+    assert result.verdict == "block"
+    assert "expired on 2026-05-31" in result.blocking[0].reason
+    assert result.blocking[0].waiver == waiver
+    assert result.expired_waivers == (waiver,)
+
+
+def test_a_justification_accepts_a_block_but_keeps_the_rows():
+    frame = comparison(("a", 25.0, 0.3, 0.001))
+    result = evaluate(frame, policy(), justification="caching moved to the next release")
+    assert result.verdict == "accepted"
+    assert not result.blocked
+    assert result.justification == "caching moved to the next release"
+    assert names(result.blocking) == ["a"]
+    # Nothing to accept: the justification is not recorded.
+    assert evaluate(comparison(), policy(), justification="x").justification is None
+
+
+def test_a_blank_justification_is_refused():
+    with pytest.raises(ConfigError):
+        evaluate(comparison(("a", 25.0, 0.3, 0.001)), policy(), justification="  ")
+
+
+def test_the_whole_load_only_warns():
+    frame = comparison()
+    frame.loc[0, ["delta_pct", "q_value"]] = [40.0, 0.001]
+    result = evaluate(frame, policy())
+    assert result.verdict == "warn"
+    assert names(result.warnings) == ["<load>"]
+
+
+def test_new_functions_warn_unless_asked_to_block():
+    frame = comparison(("fresh", math.nan, 0.2, 0.001, "new"))
+    assert names(evaluate(frame, policy()).warnings) == ["fresh"]
+    assert names(evaluate(frame, policy(block_new=True)).blocking) == ["fresh"]
+
+
+def test_without_statistics_thresholds_only_warn():
+    frame = comparison(("a", 25.0, 0.3, None), ("b", 5.0, 0.3, None), no_stats=True)
+    result = evaluate(frame, policy())
+    assert result.verdict == "warn"
+    assert names(result.warnings) == ["a"]
+    assert "untested" in result.warnings[0].reason
+    assert any("without statistics" in text for text in result.capture_warnings)
+
+
+def test_a_regression_within_the_noise_floor_warns():
+    frame = comparison(("a", 15.0, 0.02, 0.01, "changed", 18.0))
+    result = evaluate(frame, policy())
+    assert result.verdict == "warn"
+    assert "noise floor of 18%" in result.warnings[0].reason
+    assert evaluate(frame, policy(beyond_noise_floor=False)).verdict == "block"
+
+
+def test_a_sparse_capture_warns_so_a_pass_means_something():
+    frame = comparison(("a", 0.0, 0.3, 0.9, "changed", 4.0), ("b", 1.0, 0.02, 0.7, "changed", 25.0))
+    result = evaluate(frame, policy())
+    assert result.verdict == "warn"
+    assert not result.warnings
+    assert len(result.capture_warnings) == 1
+    assert "b (25%)" in result.capture_warnings[0]
+    # Outside the hot list a noisy function cannot block, so it does not matter.
+    assert evaluate(frame, policy(hot=("a",))).verdict == "pass"
+
+
+def test_too_few_runs_for_any_significance_is_a_capture_warning():
+    frame = comparison(("a", 0.0, 0.3, 0.9, "changed", math.inf))
+    result = evaluate(frame, policy())
+    assert "too few runs" in result.capture_warnings[0]
+
+
+def test_filtered_comparisons_are_noted():
+    frame = comparison(("a", 1.0, 0.3, 0.8))
+    frame.attrs["filtered"] = True
+    assert "filtered" in evaluate(frame, policy()).notes[0]
+
+
+def test_a_frame_without_the_columns_is_refused():
+    with pytest.raises(AnalysisError, match="q_value"):
+        evaluate(pd.DataFrame({"function": ["a"], "status": ["changed"]}), policy())
+
+
+@pytest.mark.parametrize(
+    "fields", [{"block": 0.02, "warn": 0.05}, {"warn": -0.1}, {"alpha": 1.0}, {"min_share": -1}]
+)
+def test_bad_policies_are_config_errors(fields):
+    with pytest.raises(ConfigError):
+        GatePolicy(**fields)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"pattern": "", "max_regression": 0.1, "reason": "r"},
+        {"pattern": "a", "max_regression": -0.1, "reason": "r"},
+        {"pattern": "a", "max_regression": 0.1, "reason": " "},
+    ],
+)
+def test_bad_waivers_are_config_errors(fields):
+    with pytest.raises(ConfigError):
+        Waiver(expires=TODAY, **fields)
+
+
+def test_end_to_end_on_synthetic_counts():
+    rng = np.random.default_rng(21)
+    noise = NoiseModel(functions=15, samples_per_run=20_000)
+    base = synthetic_counts(noise, 0.2, 8, rng)
+    head = synthetic_counts(noise, 0.2, 8, rng, slowdown=0.5)
+    frame = compare_counts(base, head, CompareOptions())
+    result = evaluate(frame, policy())
+    assert result.verdict == "block"
+    assert names(result.blocking) == ["target (app/hot.py)"]
