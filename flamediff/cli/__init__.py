@@ -13,10 +13,12 @@ import typer
 
 from flamediff import __version__
 from flamediff.cli.capture import capture
+from flamediff.cli.compare import compare
 from flamediff.cli.diff import diff, gate
 from flamediff.cli.export import export
 from flamediff.cli.importing import import_release
 from flamediff.cli.listing import check, list_releases
+from flamediff.cli.release import release
 from flamediff.cli.show import show
 from flamediff.errors import FlamediffError
 
@@ -51,6 +53,8 @@ app.command("list")(list_releases)
 app.command("show")(show)
 app.command("diff")(diff)
 app.command("gate")(gate)
+app.command("compare")(compare)
+app.command("release")(release)
 app.command("export")(export)
 app.command("check")(check)
 

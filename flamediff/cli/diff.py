@@ -15,6 +15,7 @@ from flamediff.cli.common import (
     open_archive,
     write_output,
 )
+from flamediff.cli.gating import GateFlags, no_baseline, run_gate
 from flamediff.cli.report import (
     BaseArgument,
     HeadArgument,
@@ -24,13 +25,9 @@ from flamediff.cli.report import (
     NoStatsOption,
     ReportFormat,
     SortKey,
-    append_step_summary,
     comparison_of,
-    exit_code_of,
-    gate_and_record,
     load_pair,
     policy_of,
-    read_justification,
     recorded_justification,
     render_report,
     resolve_names,
@@ -191,31 +188,10 @@ def gate(
     Prints the Markdown report (and appends it to $GITHUB_STEP_SUMMARY when set).
     Exit 0 pass (warnings allowed), 1 blocked, 2 error.
     """
-    reason = read_justification(justify, justify_file)
     store, settings = open_archive(archive)
-    policy = policy_of(settings, block=block, warn=warn, alpha=alpha, min_share=min_share, hot=hot)
     base_name, head_name = resolve_names(store, base, head)
     if base_name is None:
-        text = (
-            f"### {head_name}: no baseline\n\n{head_name} is the first release; nothing to gate.\n"
-        )
-        echo(text)
-        append_step_summary(text)
-        return
-    pair = load_pair(store, base_name, head_name, line_level=line_level)
-    comparison = comparison_of(
-        pair,
-        settings,
-        metric=metric,
-        normalisation=normalize,
-        no_stats=no_stats,
-        alpha=policy.alpha,
-        min_share=policy.min_share,
-    )
-    result = gate_and_record(store, pair, comparison, policy, reason)
-    text = render_report(comparison, result, ReportFormat.markdown, top=20)
-    echo(text)
-    append_step_summary(text)
-    if markdown is not None:
-        write_output(markdown, text)
-    raise typer.Exit(exit_code_of(result))
+        raise typer.Exit(no_baseline(head_name))
+    flags = GateFlags(block, warn, alpha, min_share, hot, justify, justify_file, markdown,
+                      metric, normalize, no_stats, line_level)  # fmt: skip
+    raise typer.Exit(run_gate(store, settings, base_name, head_name, flags))
