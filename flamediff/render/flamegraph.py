@@ -9,12 +9,17 @@ What the differential graph shows, and why:
 - **Shape** from the head release (``negate=True``: from the base, so code paths that vanished
   are visible). Widths are proportional to samples; tooltips give time per run, so releases
   captured with different numbers of runs compare fairly (time = count / runs / rate_hz).
-- **Colour** follows the change of each frame's *inclusive* time per run (the frame and
-  everything it called), as pprof does, rather than of its self time as ``flamegraph.pl``
-  does: a regression then colours its whole tower from the root up to the frame that grew,
-  which is what users of FlameGraph keep asking for, and which stays visible when the leaf
-  that grew is too narrow to see. Tooltips give both inclusive and self time. Red is slower,
-  blue faster; saturation is the change relative to the largest change among drawn frames.
+- **Colour** follows the change of each frame's *self* time per run (time in its own code,
+  not in what it called), as ``flamegraph.pl`` does: a regression lands on the function whose
+  own code changed, and an improvement stays blue even when the time merely moved into a new
+  child (a loop rewritten as a generator expression). Ancestors whose own time did not move
+  stay white, so a longer whole load does not paint every tower red. ``colour_by="total"``
+  colours the change of *inclusive* time instead (the frame and everything it called), as
+  pprof does: a regression then colours its whole tower from the root up to the frame that
+  grew, which stays visible when the leaf that grew is too narrow to see. Tooltips give both
+  inclusive and self time. Red is slower, blue faster; saturation is the change relative to
+  the largest change among drawn frames. By self time, the own time of frames too narrow to
+  draw (``min_width``) is coloured nowhere: their parents' self time does not include it.
 - **Sampling noise fades to white**: a change is weighed by how many Poisson standard errors
   it spans (z). Under one standard error it is white; the colour ramps up to full at three.
   So 0 -> 1 sample stays white and 0 -> 9 samples in one run is fully coloured. Run-to-run
@@ -47,9 +52,12 @@ from functools import cache
 from hashlib import blake2b
 from importlib.resources import files
 from operator import itemgetter
-from typing import Final, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from flamediff.model import FrameName, Profile, Stack
+
+ColourBy = Literal["self", "total"]
+COLOUR_BY: Final = ("self", "total")
 
 IDLE_FRAME: Final = "<idle>"
 ROOT_FRAME: Final = "all"
@@ -133,11 +141,13 @@ def render_diff_svg(
     min_width: float = 0.1,
     width: int = 1200,
     palette: str = "red-blue",
+    colour_by: ColourBy = "self",
 ) -> str:
     """A differential flame graph of ``head`` against ``base`` as an SVG document.
 
     Widths come from the head (``negate``: the base); colours from the change of each frame's
-    inclusive time per run, red slower and blue faster (see the module docstring).
+    self time per run (``colour_by="total"``: of its inclusive time), red slower and blue
+    faster (see the module docstring).
     ``normalize`` scales the base to the head's total first: use it when the whole load ran
     faster or slower (another machine, another input size), otherwise everything is red or
     blue and the change that matters drowns. ``min_width`` is in percent of the graph's width;
@@ -146,6 +156,8 @@ def render_diff_svg(
     _check_arguments(min_width, width, rate_hz, {"base_runs": base_runs, "head_runs": head_runs})
     if palette not in _PALETTES:
         raise ValueError(f"unknown palette {palette!r}; choose one of {', '.join(PALETTES)}")
+    if colour_by not in COLOUR_BY:
+        raise ValueError(f"colour_by must be 'self' or 'total', not {colour_by!r}")
     base_counts, head_counts = _with_idle(base), _with_idle(head)
     base_total, head_total = sum(base_counts.values()), sum(head_counts.values())
     factor = 1.0
@@ -160,8 +172,12 @@ def render_diff_svg(
     # Signed change (head minus base, per run) and its noise weight for every drawn frame.
     changes: list[tuple[float, float]] = []
     for frame in frames:
+        if colour_by == "self":
+            shape_count, other_count = frame.self_count, frame.other_self
+        else:
+            shape_count, other_count = frame.total, frame.other_total
         head_count, base_count = (
-            (frame.other_total, frame.total) if negate else (frame.total, frame.other_total)
+            (other_count, shape_count) if negate else (shape_count, other_count)
         )
         change = head_scale.per_run(head_count) - base_scale.per_run(base_count)
         noise = math.sqrt(head_count / head_runs**2 + base_count * (factor / base_runs) ** 2)
@@ -181,7 +197,7 @@ def render_diff_svg(
     subtitle = (
         f"{base_name} ({_runs(base_runs)}) → {head_name} ({_runs(head_runs)})"
         f" · width: {which} {unit} per run"
-        f" · colour: change of inclusive {unit} per run"
+        f" · colour: change of {'self' if colour_by == 'self' else 'inclusive'} {unit} per run"
         + (", base scaled to the head's total" if normalize else "")
     )
     legend = _legend(slower, faster, largest, rate_hz, width)

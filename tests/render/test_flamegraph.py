@@ -135,7 +135,38 @@ def test_grown_function_is_red_shrunk_one_blue_unchanged_ones_near_white() -> No
     assert is_near_white(frames["<idle>"])
 
 
-def test_colour_follows_inclusive_time_so_the_whole_tower_of_a_regression_is_red() -> None:
+def test_colour_follows_self_time_so_a_regression_lands_on_the_function_that_changed() -> None:
+    # slow_fn's own time is unchanged; its new child is what grew. Ancestors whose own code
+    # did not change stay white, however much time passes through them.
+    base = profile("main;handle;slow_fn 100", "main;handle;other 300")
+    head = profile(
+        "main;handle;slow_fn 100", "main;handle;slow_fn;child 200", "main;handle;other 300"
+    )
+    frames = by_name(diff(base, head))
+    assert is_red(frames["child"])
+    for name in ("all", "main", "handle", "slow_fn", "other"):
+        assert is_near_white(frames[name]), name
+    assert "colour: change of self time per run" in diff(base, head)
+
+
+def test_an_improvement_that_moved_time_into_a_new_child_is_blue_by_self_time() -> None:
+    # The loop body moved into a new generator frame: inclusive time barely moved, but the
+    # function's own code got faster, which is what colouring by self time shows.
+    base = profile("main;render 300", "main;render;line 200", "main;rest 500")
+    head = profile(
+        "main;render 120",
+        "main;render;genexpr 180",
+        "main;render;genexpr;line 200",
+        "main;rest 500",
+    )
+    by_self = by_name(diff(base, head))
+    assert is_blue(by_self["render"])
+    assert is_red(by_self["genexpr"])
+    by_total = by_name(diff(base, head, colour_by="total"))
+    assert is_near_white(by_total["render"])
+
+
+def test_colour_by_total_reddens_the_whole_tower_of_a_regression() -> None:
     # Only slow_fn's subtree and new code grew in `handle`; fast_fn's shrinking takes some
     # back, and the net change of `handle` is still red. slow_fn's self time grew by less
     # than its inclusive time: its colour is of the inclusive change, the largest leaf one.
@@ -143,11 +174,13 @@ def test_colour_follows_inclusive_time_so_the_whole_tower_of_a_regression_is_red
     head = profile(
         "main;handle;slow_fn 100", "main;handle;slow_fn;child 200", "main;handle;other 300"
     )
-    frames = by_name(diff(base, head))
+    svg = diff(base, head, colour_by="total")
+    frames = by_name(svg)
     for name in ("main", "handle", "slow_fn", "child"):
         assert is_red(frames[name]), name
     assert frames["slow_fn"].fill == frames["child"].fill == frames["all"].fill
     assert is_near_white(frames["other"])
+    assert "colour: change of inclusive time per run" in svg
     tip = frames["slow_fn"].tip
     assert "base 1.00 s → head 3.00 s, +200.0%" in tip
     assert "self 1.00 s → 1.00 s, +0.0%" in tip
@@ -175,10 +208,17 @@ def test_equal_time_per_run_is_white_whatever_the_number_of_runs() -> None:
 def test_normalize_scales_the_base_so_a_uniformly_slower_load_is_white() -> None:
     base = profile("main;a 100", "main;b 300")
     head = profile("main;a 200", "main;b 600")
-    assert all(is_red(frame) for frame in frames_of(diff(base, head)))
-    normalised = diff(base, head, normalize=True)
-    assert all(is_near_white(frame) for frame in frames_of(normalised))
-    assert "scaled to the head's total" in normalised
+    leaves = by_name(diff(base, head))
+    assert is_red(leaves["a"])
+    assert is_red(leaves["b"])
+    # By self time, frames with no own code stay white even when the whole load grew.
+    assert is_near_white(leaves["main"])
+    assert is_near_white(leaves["all"])
+    assert all(is_red(frame) for frame in frames_of(diff(base, head, colour_by="total")))
+    for colour_by in ("self", "total"):
+        normalised = diff(base, head, normalize=True, colour_by=colour_by)
+        assert all(is_near_white(frame) for frame in frames_of(normalised))
+        assert "scaled to the head's total" in normalised
 
 
 def test_new_frames_say_so_and_removed_code_shows_only_with_negate() -> None:
@@ -224,6 +264,7 @@ def test_palettes_are_checked_and_orange_purple_keeps_the_meaning() -> None:
         ({"width": 10}, "width"),
         ({"rate_hz": 0.0}, "rate_hz"),
         ({"rate_hz": float("nan")}, "rate_hz"),
+        ({"colour_by": "leaf"}, "colour_by"),
     ],
 )
 def test_bad_arguments_are_refused(options: dict[str, Any], message: str) -> None:
