@@ -1,0 +1,100 @@
+"""The release pipeline for real: py-spy captures of the sample load, then the gate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import SAMPLES
+
+from flamediff.archive import Archive
+
+pytestmark = [pytest.mark.pyspy, pytest.mark.slow]
+
+LOAD = SAMPLES / "load"
+ORDERS = "20000"  # about 0.6 s a run: enough samples for the big changes, quick enough for CI
+
+
+def flamediff(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flamediff", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
+    )
+
+
+def test_two_captures_of_the_same_code_pass_the_gate(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    load = f"{sys.executable} {LOAD / 'v1' / 'load.py'} {ORDERS}"
+    result = flamediff(
+        "compare",
+        "a1",
+        "a2",
+        "--base-cmd",
+        load,
+        "--head-cmd",
+        load,
+        "--archive",
+        str(archive),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert Archive(archive).names() == ["a1", "a2"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    significant = [
+        row["function"]
+        for row in report["rows"]
+        if row["significant"] and row["function"] != "<load>"
+    ]
+    # Benjamini-Hochberg at q = 0.05 bounds the chance of any false discovery among
+    # identical code to 5%: one chance finding is possible, a block is not.
+    assert len(significant) <= 1, significant
+    assert report["gate"]["verdict"] in ("pass", "warn")
+
+
+def test_release_blocks_the_regression_and_writes_the_reports(tmp_path: Path) -> None:
+    archive, out = tmp_path / "archive", tmp_path / "out"
+    first = flamediff(
+        "release",
+        "v1",
+        "--out",
+        str(out / "v1"),
+        "--archive",
+        str(archive),
+        "--",
+        sys.executable,
+        str(LOAD / "v1" / "load.py"),
+        ORDERS,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "no baseline" in first.stdout
+    second = flamediff(
+        "release",
+        "v2",
+        "--out",
+        str(out / "v2"),
+        "--archive",
+        str(archive),
+        "--",
+        sys.executable,
+        str(LOAD / "v2" / "load.py"),
+        ORDERS,
+    )
+    assert second.returncode == 1, second.stdout + second.stderr
+    row = next(
+        line for line in second.stdout.splitlines() if line.startswith("| apply\\_discounts")
+    )
+    assert "*" in row
+    assert (out / "v2" / "report.md").read_text().startswith("### v1 → v2")
+    assert json.loads((out / "v2" / "report.json").read_text())["gate"]["verdict"] == "block"
+    assert (out / "v2" / "flamegraph.svg").is_file()
+    accepted = flamediff("gate", "--justify", "rules engine rewrite", "--archive", str(archive))
+    assert accepted.returncode == 0, accepted.stderr
+    assert "rules engine rewrite" in accepted.stdout
