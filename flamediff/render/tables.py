@@ -10,7 +10,8 @@ frame of :func:`flamediff.analysis.tables.top_functions`.
   the number then, so nobody reads noise); a footnote states n, alpha and the test; then the
   verdict, the accepted reason and the waivers used. Function names are escaped: ``|``,
   backticks, ``<script>`` and ``&`` can neither break the table nor inject HTML.
-- :func:`render_terminal`: the same as a rich table, red where slower and green where faster;
+- :func:`render_terminal`: the same as a rich table, red where slower and blue where faster
+  (the flamegraph's colours, and distinguishable with red-green colour blindness);
   ``color=False`` for logs.
 - :func:`render_json`: a stable, documented schema (:class:`ComparisonJson`,
   ``schema_version`` 1); NaN and infinities are written as null.
@@ -372,7 +373,7 @@ def render_terminal(
 ) -> str:
     """The comparison as a rich table (ANSI colours unless ``color`` is false), then the verdict.
 
-    Red: significantly slower; green: significantly faster; dim: not tested.
+    Red: significantly slower; blue: significantly faster; dim: not tested.
     """
     meta = _meta(comparison)
     unit = str(meta["unit"])
@@ -393,7 +394,7 @@ def render_terminal(
     for row in rows:
         style = ""
         if row["significant"]:
-            style = "red" if row["impact_s"] > 0 else "green"
+            style = "red" if row["impact_s"] > 0 else "blue"
         elif not row["tested"]:
             style = "dim"
         table.add_row(
