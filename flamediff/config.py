@@ -64,7 +64,7 @@ class Settings:
     alpha: float = 0.05
     min_share: float = 0.01
     hot: tuple[str, ...] = ()
-    normalize: str = "scaled"
+    normalize: str = "median-ratio"
     waivers: tuple[WaiverSetting, ...] = ()
     source: str | None = field(default=None, compare=False)
 

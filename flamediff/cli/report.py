@@ -142,8 +142,6 @@ def comparison_of(
 
 def settings_normalisation(settings: Settings) -> str:
     value = settings.normalize
-    if value == "scaled":
-        return Normalisation.median_ratio.value
     if value not in {n.value for n in Normalisation}:
         raise ConfigError(
             f"tool.flamediff.normalize must be median-ratio, share or absolute, not {value!r}"
