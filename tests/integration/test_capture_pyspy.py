@@ -101,16 +101,21 @@ def leftovers(archive: Path) -> list[str]:
     return [p.name for p in archive.iterdir() if p.name != ".lock"] if archive.exists() else []
 
 
-def load_processes() -> list[str]:
+def load_processes(orders: str) -> list[str]:
+    """Load processes run with this exact order count (unique per test, so parallel runs of
+    the suite do not see each other's loads)."""
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
     return [
-        line for line in ps.stdout.splitlines() if str(LOAD_V1) in line and "flamediff" not in line
+        line
+        for line in ps.stdout.splitlines()
+        if line.endswith(f"{LOAD_V1} {orders}") and "flamediff" not in line
     ]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
     archive = tmp_path / "archive"
+    orders = str(6000 + os.getpid() % 1000 + signum)
     process = subprocess.Popen(
         [
             *FLAMEDIFF,
@@ -125,7 +130,7 @@ def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: in
             "--",
             sys.executable,
             str(LOAD_V1),
-            "6000",
+            orders,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -133,7 +138,7 @@ def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: in
     )
     # Interrupt once a run or two has been taken and another one is under way.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not load_processes():
+    while time.monotonic() < deadline and not load_processes(orders):
         time.sleep(0.05)
     time.sleep(1.0)
     process.send_signal(signum)
@@ -144,7 +149,7 @@ def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: in
     assert leftovers(archive) == []
     assert Archive(archive).names() == []
     time.sleep(0.2)
-    assert load_processes() == []
+    assert load_processes(orders) == []
 
 
 def test_help_does_not_load_the_heavy_libraries() -> None:
