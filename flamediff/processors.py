@@ -72,14 +72,22 @@ def drop_thread_roots(profile: Profile) -> Profile:
 
 
 def drop_process_ids(profile: Profile) -> Profile:
-    """Rewrite ``process PID:"cmd"`` root frames as ``process "cmd"``."""
+    """Rewrite ``process PID:"cmd"`` frames as ``process "cmd"``.
+
+    py-spy nests them: a child's frame stands under its parent's, one per generation, above
+    the first Python frame.
+    """
 
     def transform(stack: Stack) -> Stack:
-        if stack:
-            match = _PROCESS_ROOT.match(stack[0])
-            if match is not None:
-                return (f"process {match['cmd']}", *stack[1:])
-        return stack
+        if not stack or _PROCESS_ROOT.match(stack[0]) is None:
+            return stack
+        frames = list(stack)
+        for index, frame in enumerate(frames):
+            match = _PROCESS_ROOT.match(frame)
+            if match is None:
+                break
+            frames[index] = f"process {match['cmd']}"
+        return tuple(frames)
 
     return profile.map_stacks(transform)
 

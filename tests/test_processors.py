@@ -59,6 +59,15 @@ def test_process_ids_go_but_the_command_line_stays() -> None:
     assert dict(result.counts) == {('process "python w.py"', "main (w.py:1)"): 3}
 
 
+def test_nested_process_frames_of_child_processes_lose_their_pids_too() -> None:
+    result = processors.drop_process_ids(
+        profile('process 41:"sh run.sh";process 42:"python w.py";main (w.py:1) 2')
+    )
+    assert dict(result.counts) == {
+        ('process "sh run.sh"', 'process "python w.py"', "main (w.py:1)"): 2
+    }
+
+
 def test_empty_stacks_stay_so_totals_match_samples_taken() -> None:
     result = processors.normalise(profile(" 4", "main (a.py:1) 1"))
     assert result.counts[()] == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -168,3 +169,34 @@ def test_help_does_not_load_the_heavy_libraries() -> None:
         env={**os.environ, "COLUMNS": "80"},
     )
     assert result.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+def test_subprocesses_are_profiled_under_their_command_line(tmp_path: Path) -> None:
+    parent = tmp_path / "parent.py"
+    parent.write_text(
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, {str(LOAD_V1)!r}, '20000'], check=True)\n"
+    )
+    archive = tmp_path / "archive"
+    result = flamediff(
+        "capture",
+        "sub",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--subprocesses",
+        "--archive",
+        str(archive),
+        "--",
+        sys.executable,
+        str(parent),
+    )
+    assert result.returncode == 0, result.stderr
+    from flamediff.processors import normalise
+
+    (profile,) = Archive(archive).load("sub").profiles
+    frames = {frame for stack in normalise(profile).counts for frame in stack}
+    # The child's frame keeps its command line; no frame keeps a pid.
+    assert any(f.startswith('process "') and f.endswith('load.py 20000"') for f in frames)
+    assert not [f for f in frames if re.match(r"process \d+:", f)]
