@@ -29,8 +29,10 @@ What the default pipeline (``normalise``) decides, and why:
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 
 from flamediff.model import FrameName, Profile, Stack
 
@@ -40,15 +42,41 @@ _THREAD_ROOT = re.compile(r"^thread \((?:0x[0-9A-Fa-f]+|\d+)\)")
 _PROCESS_ROOT = re.compile(r'^process \d+:(?P<cmd>".*")$', re.DOTALL)
 
 
-@lru_cache(maxsize=1 << 20)
-def _frame_without_line(name: str) -> str:
-    # Cached: a profile repeats the same few thousand frames across many thousand stacks.
-    return FrameName.parse(name).without_line()
+# Distinct frames remembered at most, across profiles (a release's runs share their frames).
+_MEMO_LIMIT = 1 << 20
+
+
+class _FrameMemo(dict[str, str]):
+    """Frame name -> transformed name, computed once per distinct name.
+
+    A profile repeats a few thousand frames across many thousand stacks: ``tuple(map(memo
+    .__getitem__, stack))`` then rewrites a stack in C, and only a name never seen before
+    reaches Python (``__missing__``).
+    """
+
+    def __init__(self, transform: Callable[[str], str]) -> None:
+        super().__init__()
+        self.transform = transform
+
+    def __missing__(self, frame: str) -> str:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        # Interned, so the stacks that share this frame share one string object.
+        value = self[frame] = sys.intern(self.transform(frame))
+        return value
+
+
+_WITHOUT_LINE = _FrameMemo(lambda name: FrameName.parse(name).without_line())
 
 
 def strip_line_numbers(profile: Profile) -> Profile:
     """Identify frames by function and file, not by line."""
-    return profile.map_stacks(lambda stack: tuple(_frame_without_line(f) for f in stack))
+    without_line = _WITHOUT_LINE.__getitem__
+    return profile.map_stacks(lambda stack: tuple(map(without_line, stack)))
+
+
+def _roots(profile: Profile) -> set[str]:
+    return {stack[0] for stack in profile.counts if stack}
 
 
 def _is_thread_root(frame: str) -> bool:
@@ -57,6 +85,9 @@ def _is_thread_root(frame: str) -> bool:
 
 def drop_thread_roots(profile: Profile) -> Profile:
     """Remove py-spy's ``thread (0x..)`` root frames, merging time across threads."""
+
+    if not any(_is_thread_root(root) for root in _roots(profile)):
+        return profile  # nothing to drop: skip rebuilding every stack
 
     def transform(stack: Stack) -> Stack:
         # py-spy may write the thread name as a second frame right under the id frame, as
@@ -77,6 +108,9 @@ def drop_process_ids(profile: Profile) -> Profile:
     py-spy nests them: a child's frame stands under its parent's, one per generation, above
     the first Python frame.
     """
+
+    if not any(_PROCESS_ROOT.match(root) for root in _roots(profile)):
+        return profile  # nothing to rewrite: skip rebuilding every stack
 
     def transform(stack: Stack) -> Stack:
         if not stack or _PROCESS_ROOT.match(stack[0]) is None:
@@ -104,12 +138,19 @@ def _is_import_machinery(name: str) -> bool:
 def fold_import_machinery(profile: Profile) -> Profile:
     """Replace each run of consecutive importlib frames by one ``<import>`` frame."""
 
+    # Classified once per distinct frame; a stack is then tested in C, by set disjointness.
+    machinery = {
+        frame for frame in set(chain.from_iterable(profile.counts)) if _is_import_machinery(frame)
+    }
+    if not machinery:
+        return profile
+
     def transform(stack: Stack) -> Stack:
-        if not any(_is_import_machinery(frame) for frame in stack):
+        if machinery.isdisjoint(stack):
             return stack
         folded: list[str] = []
         for frame in stack:
-            if _is_import_machinery(frame):
+            if frame in machinery:
                 if not folded or folded[-1] != IMPORT_FRAME:
                     folded.append(IMPORT_FRAME)
             else:
