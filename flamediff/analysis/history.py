@@ -21,6 +21,14 @@ first, then the functions, each in release order. Columns:
     A run without the function counts as 0. The whole load holds all samples of the run.
 ``share`` (float)
     median over runs of the function's samples over the run's samples; 1.0 for the load.
+``change_pct`` (float)
+    change of ``median_s`` from the previous release, in percent; NaN for the first release
+    and where the previous median is 0.
+``beyond_runs`` (bool)
+    every run of this release is slower than every run of the previous one (``min_s`` above
+    the previous ``max_s``), or every run faster: a step run-to-run noise does not explain.
+    Where a function climbed: the release with ``beyond_runs`` and the largest
+    ``change_pct``.
 
 Values are absolute, not normalised as :func:`flamediff.analysis.compare.compare` does: a
 machine slower on the day of one capture moves every series of that release together, and
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -59,6 +68,8 @@ COLUMNS = (
     "min_s",
     "max_s",
     "share",
+    "change_pct",
+    "beyond_runs",
 )
 
 # How many near names an unmatched argument suggests.
@@ -142,8 +153,8 @@ def _series(
     unit: Literal["s", "samples"],
 ) -> pd.DataFrame:
     """One series: a row per release of ``function`` (or of the whole load)."""
-    rows: dict[str, list[object]] = {name: [] for name in COLUMNS}
-    for position, (release, release_counts) in enumerate(zip(releases, counts, strict=True)):
+    medians, lows, highs, shares, seen = [], [], [], [], []
+    for release, release_counts in zip(releases, counts, strict=True):
         run_samples = release_counts.run_samples
         if function == LOAD_ROW:
             samples = run_samples
@@ -158,16 +169,31 @@ def _series(
             else:
                 samples = matrix[row]
         # Seconds only when every release has a rate: a mix of units would not compare.
-        per_sample = seconds_per_sample(release) if unit == "s" else 1.0
-        values = samples * per_sample
-        rows["series"].append(function)
-        rows["pattern"].append(pattern)
-        rows["release"].append(release.name)
-        rows["position"].append(position)
-        rows["runs"].append(release_counts.runs)
-        rows["runs_seen"].append(int((samples > 0).sum()))
-        rows["median_s"].append(float(np.median(values)))
-        rows["min_s"].append(float(values.min()))
-        rows["max_s"].append(float(values.max()))
-        rows["share"].append(float(np.median(samples / np.maximum(run_samples, 1))))
-    return pd.DataFrame(rows)
+        values = samples * (seconds_per_sample(release) if unit == "s" else 1.0)
+        medians.append(float(np.median(values)))
+        lows.append(float(values.min()))
+        highs.append(float(values.max()))
+        shares.append(float(np.median(samples / np.maximum(run_samples, 1))))
+        seen.append(int((samples > 0).sum()))
+    changes, beyond = [math.nan], [False]
+    for index in range(1, len(releases)):
+        before = medians[index - 1]
+        changes.append(100.0 * (medians[index] - before) / before if before > 0 else math.nan)
+        beyond.append(lows[index] > highs[index - 1] or highs[index] < lows[index - 1])
+    return pd.DataFrame(
+        {
+            "series": function,
+            "pattern": pattern,
+            "release": [release.name for release in releases],
+            "position": np.arange(len(releases), dtype=np.int64),
+            "runs": [release_counts.runs for release_counts in counts],
+            "runs_seen": seen,
+            "median_s": medians,
+            "min_s": lows,
+            "max_s": highs,
+            "share": shares,
+            "change_pct": changes,
+            "beyond_runs": beyond,
+        },
+        columns=list(COLUMNS),
+    )

@@ -296,9 +296,9 @@ def render_history_chart(history_frame: pd.DataFrame, *, max_functions: int = 7)
     Top panel: the whole load; below it, on their own scale, the first ``max_functions``
     functions of the frame (the subtitle says how many more the table holds). Each line is
     the median per release of the runs' time per run; the band around it spans the
-    fastest to the slowest run. Where a median rose by :data:`CLIMB` or more and that
-    release's fastest run was slower than the previous release's slowest, the rise is
-    labelled: the release where the function climbed. Release names label the x axis, in
+    fastest to the slowest run. The largest rise of a median by :data:`CLIMB` or more with
+    every run slower than every run before (``beyond_runs``) is labelled: the release where
+    the function climbed. Release names label the x axis, in
     the frame's order.
     """
     from flamediff.analysis.compare import LOAD_ROW
@@ -378,13 +378,13 @@ def _draw_series(
     else:
         axes.vlines(positions, low, high, color=colour, alpha=0.5, linewidth=6)
     axes.plot(positions, median, color=colour, marker="o", markersize=5, linewidth=2, label=label)
-    climb = largest_climb(median.tolist(), low.tolist(), high.tolist())
-    if climb is not None:
-        index, percent = climb
-        release = shorten(str(rows["release"].iloc[index]), 24)
+    climbs = rows[rows["beyond_runs"] & (rows["change_pct"] >= 100.0 * CLIMB)]
+    if len(climbs):
+        climb = climbs.sort_values("change_pct", ascending=False).iloc[0]
+        index = int(climb["position"])
         axes.annotate(
-            f"+{percent:.0f}% in {release}",
-            xy=(positions[index], median[index]),
+            f"+{float(climb['change_pct']):.0f}% in {shorten(str(climb['release']), 24)}",
+            xy=(index, float(climb["median_s"]) * factor),
             xytext=(-6, 8),
             textcoords="offset points",
             ha="right",
@@ -393,23 +393,6 @@ def _draw_series(
             fontsize=9,
             fontweight="bold",
         )
-
-
-def largest_climb(
-    median: Sequence[float], low: Sequence[float], high: Sequence[float]
-) -> tuple[int, float] | None:
-    """The release where the median rose most from the one before, in percent, if it rose
-    by at least :data:`CLIMB` and its fastest run was slower than the previous slowest: a
-    climb no run-to-run noise explains. None when there is no such release."""
-    best: tuple[int, float] | None = None
-    for index in range(1, len(median)):
-        before, after = median[index - 1], median[index]
-        if before <= 0 or low[index] <= high[index - 1]:
-            continue
-        percent = 100.0 * (after - before) / before
-        if percent >= 100.0 * CLIMB and (best is None or percent > best[1]):
-            best = (index, percent)
-    return best
 
 
 def _release_ticks(axes_list: Sequence[Axes], releases: Sequence[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from builders import SAMPLES, profile
@@ -73,6 +74,20 @@ def test_median_min_max_over_runs_in_seconds_per_run() -> None:
     load = series(frame, LOAD_ROW)
     assert load["median_s"].tolist() == pytest.approx([1.0, 1.0, 1.0])
     assert load["share"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_change_from_the_previous_release_and_steps_beyond_every_run() -> None:
+    frame = history(three_releases(), [PARSE, RENDER])
+    parse = series(frame, PARSE)
+    assert parse["change_pct"].tolist()[1:] == pytest.approx([150.0, -100.0])
+    assert np.isnan(parse["change_pct"].iloc[0])
+    # v2's runs (0.1 s, 0.4 s) overlap v1's (0.1 s): no clear step; v3's 0 is below all.
+    assert parse["beyond_runs"].tolist() == [False, False, True]
+    render = series(frame, RENDER)
+    # v1: 0.2 s per run; v2: runs of 0.2 and 0.0 s (median -50%); v3: 0.2 s again
+    # (+100%), but no faster than v2's slowest run: no step beyond every run.
+    assert render["change_pct"].tolist()[1:] == pytest.approx([-50.0, 100.0])
+    assert render["beyond_runs"].tolist() == [False, False, False]
 
 
 def test_total_metric_counts_the_function_anywhere_in_the_stack() -> None:

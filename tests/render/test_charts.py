@@ -20,7 +20,6 @@ from flamediff.model import Profile, Release
 from flamediff.render.charts import (
     FASTER,
     SLOWER,
-    largest_climb,
     render_delta_chart,
     render_history_chart,
     shorten,
@@ -155,14 +154,3 @@ def test_history_chart_draws_at_most_max_functions() -> None:
     few = render_history_chart(frame, max_functions=2)
     assert has_colour(few, "#0072b2")
     assert not has_colour(few, "#cc79a7")  # the fourth series' colour
-
-
-def test_a_climb_is_labelled_only_beyond_every_run_before_it() -> None:
-    median = [1.0, 1.0, 2.0, 2.1, 3.0]
-    low = [0.9, 0.9, 1.9, 2.0, 2.05]
-    high = [1.1, 1.1, 2.1, 2.2, 3.1]
-    # +100% at index 2 clears the runs before it; +43% at 4 does not (2.05 < 2.2).
-    assert largest_climb(median, low, high) == (2, 100.0)
-    assert largest_climb([1.0, 1.1], [0.9, 1.05], [1.02, 1.2]) is None  # under 20%
-    assert largest_climb([0.0, 1.0], [0.0, 1.0], [0.0, 1.0]) is None  # nothing before
-    assert largest_climb([1.0], [1.0], [1.0]) is None
