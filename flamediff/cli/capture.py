@@ -113,20 +113,38 @@ def capture(
     Nothing is archived unless every run succeeds; Ctrl-C leaves the archive as it was.
     """
     store, settings = open_archive(archive)
+    capture_release(store, settings, release, command, runs=runs, warmup=warmup, rate=rate,
+                    subprocesses=subprocesses, native=native, force=force)  # fmt: skip
+
+
+def capture_release(
+    store: Archive,
+    settings: Settings,
+    name: str,
+    command: list[str] | None,
+    *,
+    runs: int | None,
+    warmup: int | None,
+    rate: float | None,
+    subprocesses: bool,
+    native: bool,
+    force: bool,
+) -> None:
+    """Capture and archive one release; flags left None come from the settings."""
     counted, warm = check_counts(settings, runs, warmup)
-    store.ensure_absent(release, force=force)
+    store.ensure_absent(name, force=force)
     runner = PySpyRunner(
         command or settings.load,
         rate_hz=check_rate(rate) or settings.rate,
         subprocesses=subprocesses,
         native=native,
-        label=release,
+        label=name,
     )
     try:
-        with interrupt_on_sigterm(), progress_reporter(f"capturing {release}") as report:
+        with interrupt_on_sigterm(), progress_reporter(f"capturing {name}") as report:
             captured = capture_runs(runner, runs=counted, warmup=warm, on_progress=report)
-            archive_runs(store, release, release_info(release, runner), captured, force=force)
+            archive_runs(store, name, release_info(name, runner), captured, force=force)
     except KeyboardInterrupt:
-        note(f"interrupted: nothing of {release} was archived")
+        note(f"interrupted: nothing of {name} was archived")
         raise
-    note(summary(release, captured))
+    note(summary(name, captured))

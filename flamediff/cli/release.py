@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from flamediff.capture import capture_runs
-from flamediff.capture.pyspy import PySpyRunner
 from flamediff.cli.capture import (
     CommandArgument,
     ForceOption,
@@ -18,19 +16,9 @@ from flamediff.cli.capture import (
     RunsOption,
     SubprocessesOption,
     WarmupOption,
-    archive_runs,
-    check_counts,
-    check_rate,
-    release_info,
-    summary,
+    capture_release,
 )
-from flamediff.cli.common import (
-    ArchiveOption,
-    LineLevelOption,
-    interrupt_on_sigterm,
-    note,
-    open_archive,
-)
+from flamediff.cli.common import ArchiveOption, LineLevelOption, open_archive
 from flamediff.cli.gating import (
     AlphaOption,
     BlockOption,
@@ -44,7 +32,6 @@ from flamediff.cli.gating import (
     no_baseline,
     run_gate,
 )
-from flamediff.cli.progress import progress_reporter
 from flamediff.cli.report import Metric, MetricOption, NormaliseOption, NoStatsOption
 
 
@@ -84,23 +71,8 @@ def release(
     Exit 0 pass, 1 blocked, 2 error.
     """
     store, settings = open_archive(archive)
-    counted, warm = check_counts(settings, runs, warmup)
-    store.ensure_absent(name, force=force)
-    runner = PySpyRunner(
-        command or settings.load,
-        rate_hz=check_rate(rate) or settings.rate,
-        subprocesses=subprocesses,
-        native=native,
-        label=name,
-    )
-    try:
-        with interrupt_on_sigterm(), progress_reporter(f"capturing {name}") as report:
-            captured = capture_runs(runner, runs=counted, warmup=warm, on_progress=report)
-            archive_runs(store, name, release_info(name, runner), captured, force=force)
-    except KeyboardInterrupt:
-        note(f"interrupted: nothing of {name} was archived")
-        raise
-    note(summary(name, captured))
+    capture_release(store, settings, name, command, runs=runs, warmup=warmup, rate=rate,
+                    subprocesses=subprocesses, native=native, force=force)  # fmt: skip
     base = store.previous(name)
     if base is None:
         raise typer.Exit(no_baseline(name, out=out))
