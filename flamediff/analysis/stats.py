@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -40,6 +40,8 @@ MIN_REFERENCE_FUNCTIONS = 3
 # Reference functions are taken from those with at least this many samples in every run when
 # enough exist: a function with 3 samples has a ratio that is mostly Poisson noise.
 MIN_REFERENCE_SAMPLES = 20
+
+_STANDARD_NORMAL = NormalDist()
 
 # Detection power at which the noise floor is stated.
 FLOOR_POWER = 0.8
@@ -97,14 +99,17 @@ def mann_whitney_p(base: FloatArray, head: FloatArray) -> FloatArray:
         return pvalues
     pooled = pooled[varied]
     if n_base + n_head > MAX_EXACT_RUNS:
+        # SciPy only here: importing scipy.stats costs most of a second, which every diff
+        # and gate would otherwise pay for a branch that only very long captures reach.
+        from scipy import stats
+
         result = stats.mannwhitneyu(
             pooled[:, :n_base], pooled[:, n_base:], axis=1, method="asymptotic"
         )
         pvalues[varied] = np.asarray(result.pvalue, dtype=np.float64)
         return pvalues
 
-    # Mid-ranks are multiples of 1/2, so doubled they are exact integers.
-    doubled = np.rint(2.0 * stats.rankdata(pooled, axis=1)).astype(np.int64)
+    doubled = _doubled_mid_ranks(pooled)
     observed = doubled[:, :n_base].sum(axis=1)
     patterns, which = np.unique(np.sort(doubled, axis=1), axis=0, return_inverse=True)
     which = which.reshape(-1)
@@ -116,6 +121,24 @@ def mann_whitney_p(base: FloatArray, head: FloatArray) -> FloatArray:
         tested[rows] = np.minimum(1.0, 2.0 * np.minimum(at_most[sums], at_least[sums]))
     pvalues[varied] = tested
     return pvalues
+
+
+def _doubled_mid_ranks(values: FloatArray) -> IntArray:
+    """Twice the mid-rank of each value within its row, as exact integers.
+
+    A value's mid-rank is (number below it) + (number equal to it, itself included + 1) / 2,
+    so twice that is an integer: what ``scipy.stats.rankdata`` gives, doubled, without
+    importing SciPy. Rows are compared all pairs at once, a block of rows at a time (runs are
+    at most :data:`MAX_EXACT_RUNS`, so a block stays a few megabytes).
+    """
+    ranks = np.empty(values.shape, dtype=np.int64)
+    block = max(1, (1 << 22) // max(1, values.shape[1] ** 2))
+    for start in range(0, values.shape[0], block):
+        rows = values[start : start + block]
+        below = (rows[:, :, np.newaxis] > rows[:, np.newaxis, :]).sum(axis=2)
+        equal = (rows[:, :, np.newaxis] == rows[:, np.newaxis, :]).sum(axis=2)
+        ranks[start : start + block] = 2 * below + equal + 1
+    return ranks
 
 
 def benjamini_hochberg(pvalues: FloatArray) -> FloatArray:
@@ -203,6 +226,6 @@ def noise_floor(
     per_run = all_counts.sum(axis=1) / present_runs
     sampling_cv = np.divide(1.0, np.sqrt(per_run), out=np.full(rows, np.inf), where=per_run > 0)
     cv = np.maximum(observed_cv, sampling_cv)
-    z = stats.norm.ppf(1.0 - level / 2.0) + stats.norm.ppf(FLOOR_POWER)
+    z = _STANDARD_NORMAL.inv_cdf(1.0 - level / 2.0) + _STANDARD_NORMAL.inv_cdf(FLOOR_POWER)
     floor: FloatArray = z * cv * math.sqrt(1.0 / n_base + 1.0 / n_head)
     return floor / math.sqrt(_MANN_WHITNEY_EFFICIENCY)
