@@ -19,6 +19,10 @@ frame of :func:`flamediff.analysis.tables.top_functions`.
 - :func:`render_top_terminal`, :func:`render_top_json`, :func:`render_top_csv`: one release's
   top functions by self and by total time.
 
+Names come from profiles, so they are untrusted: the terminal and Markdown renderers show
+control characters (ANSI escapes, bidirectional overrides) as their escapes (``\\x1b``), rich
+markup (``[bold]``) prints literally, and JSON and CSV keep every name exactly.
+
 JSON schema history: 1 — first version.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -46,6 +51,10 @@ SCHEMA_VERSION = 1
 # `&` become entities instead, so no HTML can be injected.
 # Line-start markers (`#`, `-`, `1.`) need no escape: a name never starts a line here.
 _MARKDOWN_SPECIAL = set("\\`*_[]|~$")
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates: from a frame name or a
+# reason they would reach a terminal (or a CI log) raw and move the cursor, recolour, retitle,
+# hyperlink or reorder what follows. People see them as their escapes instead.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class WaiverJson(TypedDict):
@@ -117,10 +126,20 @@ class TopJson(TypedDict):
     by_total: list[dict[str, Any]]
 
 
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character written as its escape (``\\x1b``), for people."""
+    return _INVISIBLE.sub(_escape_control, text) if _INVISIBLE.search(text) else text
+
+
 def escape_markdown(text: str) -> str:
     """``text`` safe inside a Markdown table cell or paragraph: literal, one line, no HTML."""
     escaped = []
-    for char in text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "):
+    for char in visible(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")):
         if char == "&":
             escaped.append("&amp;")
         elif char == "<":
@@ -229,7 +248,9 @@ def _meta(comparison: pd.DataFrame) -> dict[str, Any]:
 def _label(row: dict[str, Any]) -> str:
     from flamediff.analysis.compare import LOAD_ROW
 
-    return "whole load (all samples)" if row["function"] == LOAD_ROW else str(row["function"])
+    return (
+        "whole load (all samples)" if row["function"] == LOAD_ROW else visible(str(row["function"]))
+    )
 
 
 def _footnote(meta: dict[str, Any], tested: int) -> list[str]:
@@ -253,7 +274,7 @@ def _finding_line(finding: Finding, markdown: bool) -> str:
     from flamediff.analysis.compare import LOAD_ROW
 
     name = "whole load" if finding.function == LOAD_ROW else finding.function
-    name = escape_markdown(name) if markdown else name
+    name = escape_markdown(name) if markdown else visible(name)
     details = []
     if math.isfinite(finding.delta_pct):
         details.append(_percent(finding.delta_pct))
@@ -261,7 +282,7 @@ def _finding_line(finding: Finding, markdown: bool) -> str:
         details.append(f"q={finding.q_value:.3f}" if finding.q_value >= 0.001 else "q<0.001")
     if math.isfinite(finding.head_share):
         details.append(f"{_share(finding.head_share)} of head")
-    reason = escape_markdown(finding.reason) if markdown else finding.reason
+    reason = escape_markdown(finding.reason) if markdown else visible(finding.reason)
     return f"{name} ({', '.join(details)}): {reason}"
 
 
@@ -270,14 +291,14 @@ def _waiver_line(waiver: Waiver, markdown: bool) -> str:
         f"{waiver.pattern} up to +{100 * waiver.max_regression:g}% until "
         f"{waiver.expires.isoformat()}: {waiver.reason}"
     )
-    return escape_markdown(text) if markdown else text
+    return escape_markdown(text) if markdown else visible(text)
 
 
 def _gate_lines(result: GateResult, markdown: bool) -> list[str]:
     """The verdict and everything behind it, one item a line, without decoration."""
 
     def clean(text: str) -> str:
-        return escape_markdown(text) if markdown else text
+        return escape_markdown(text) if markdown else visible(text)
 
     lines = [f"verdict: {result.verdict}"]
     if result.verdict == "accepted" and result.justification is not None:
@@ -549,7 +570,7 @@ def render_top_terminal(top: pd.DataFrame, *, color: bool = True, width: int = 1
                 continue
             table.add_row(
                 str(row["rank"]),
-                Text(str(row["function"])),
+                Text(visible(str(row["function"]))),
                 _with_spread(row[f"{by}_s"], row[f"{by}_lo_s"], row[f"{by}_hi_s"], unit),
                 _share(float(row[f"{by}_share"])),
                 f"{_number(row[f'{other}_s'])}{_unit_label(unit)}",
