@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -70,13 +72,22 @@ _STYLE: Final[Mapping[str, Any]] = {
     "savefig.dpi": DPI,
     "svg.hashsalt": "flamediff",
     "path.simplify": True,
+    # Names are data: `$x$` in a function's name is text, not mathtext to typeset.
+    "text.parse_math": False,
 }
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates: a name shows them as
+# escapes (\x1b), never as invisible text that reorders the label around it.
+_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    # No "Software" or creation time: the same input gives the same bytes.
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # A name in a script the font lacks (CJK, emoji) is drawn as boxes; that is no
+        # reason to warn on every chart.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        # No "Software" or creation time: the same input gives the same bytes.
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -85,8 +96,16 @@ def _styled() -> Any:
     return matplotlib.style.context(["default", dict(_STYLE)])
 
 
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def shorten(name: str, limit: int = MAX_NAME) -> str:
-    """``name`` cut in the middle with ``…`` when longer than ``limit`` characters."""
+    """``name`` as a label: control characters as escapes, cut in the middle with ``…`` when
+    longer than ``limit`` characters."""
+    if _INVISIBLE.search(name):
+        name = _INVISIBLE.sub(_escape_control, name)
     if len(name) <= limit:
         return name
     keep = limit - 1
@@ -167,9 +186,8 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
             axes.set_xticks([])
             return _png(figure)
         _draw_bars(axes, rows, floors, factor)
-        axes.set_xlabel(
-            f"change of {metric} time per run ({unit_label}), {head} \N{MINUS SIGN} {base}"
-        )
+        difference = f"{shorten(head, 30)} \N{MINUS SIGN} {shorten(base, 30)}"
+        axes.set_xlabel(f"change of {metric} time per run ({unit_label}), {difference}")
         # Only the kinds of bar drawn, so the legend never explains what is not there.
         kinds = {(float(row["impact_s"]) > 0, bool(row["significant"])) for row in rows}
         handles = [

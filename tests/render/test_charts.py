@@ -154,3 +154,15 @@ def test_history_chart_draws_at_most_max_functions() -> None:
     few = render_history_chart(frame, max_functions=2)
     assert has_colour(few, "#0072b2")
     assert not has_colour(few, "#cc79a7")  # the fourth series' colour
+
+
+def test_names_are_drawn_as_text_whatever_they_hold() -> None:
+    # Mathtext that would not parse, controls, bidi overrides, scripts the font lacks: each
+    # would raise or warn (and warnings fail the suite) if it reached matplotlib as is.
+    names = [r"$\notacommand{x}$ (evil.py)", "esc\x1b[31m\x9b (evil.py)", "名前 🔥 \u202eevil"]
+    base = dict.fromkeys(names, 100.0) | {"other": 500.0}
+    head = dict.fromkeys(names, 250.0) | {"other": 500.0}
+    releases_ = [runs("v1\x1b", base), runs("v2\u202e", head)]
+    assert render_delta_chart(compare(*releases_)).startswith(PNG_SIGNATURE)
+    assert render_history_chart(history(releases_, ["*"])).startswith(PNG_SIGNATURE)
+    assert shorten("esc\x1b[31m\u202e") == "esc\\x1b[31m\\u202e"
