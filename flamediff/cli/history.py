@@ -1,0 +1,82 @@
+"""`flamediff history`: the whole load and chosen functions across every archived release."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flamediff.cli.common import (
+    ArchiveOption,
+    LineLevelOption,
+    TableFormat,
+    echo,
+    load_for_analysis,
+    note,
+    open_archive,
+    write_output,
+)
+from flamediff.cli.report import Metric, MetricOption, use_colour
+from flamediff.errors import ArchiveError
+
+
+def history(
+    functions: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Functions to follow: identities or globs, on the whole identity or the "
+            "bare name: 'apply_discounts', 'render_*', '* (shop/pricing.py)'.",
+            show_default=False,
+        ),
+    ] = None,
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Also write the chart here: a line per function, with bands."),
+    ] = None,
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last", help="Only the N most recent releases (default: all).", show_default=False
+        ),
+    ] = None,
+    metric: MetricOption = Metric.self_time,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
+    ] = TableFormat.table,
+    line_level: LineLevelOption = False,
+    archive: ArchiveOption = None,
+) -> None:
+    """The whole load and FUNCTIONS in every release: in which release did a function climb?
+
+    Per release: the median time per run over its runs, with the fastest and the slowest
+    run. ▲ marks a release whose every run is slower than every run of the release before.
+    Times are absolute: a slower machine on the day of a capture moves every line at once,
+    which the whole load shows.
+    """
+    from flamediff.analysis.history import history as history_of
+    from flamediff.render import history as tables
+
+    store, _ = open_archive(archive)
+    names = store.names()
+    if not names:
+        raise ArchiveError(f"the archive {store.root} holds no release yet")
+    if last is not None:
+        if last < 1:
+            raise typer.BadParameter("must be at least 1", param_hint="--last")
+        names = names[-last:]
+    releases = [load_for_analysis(store, name, line_level=line_level) for name in names]
+    frame = history_of(releases, functions or [], metric=metric.value)
+    if output_format is TableFormat.json:
+        echo(tables.render_history_json(frame))
+    elif output_format is TableFormat.csv:
+        echo(tables.render_history_csv(frame))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns
+        echo(tables.render_history_terminal(frame, color=use_colour(), width=width))
+    if png is not None:
+        from flamediff.render.charts import render_history_chart
+
+        write_output(png, render_history_chart(frame))
+        note(f"wrote {png}")
