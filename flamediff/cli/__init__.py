@@ -16,6 +16,8 @@ from flamediff.cli.capture import capture
 from flamediff.cli.compare import compare
 from flamediff.cli.diff import diff, gate
 from flamediff.cli.export import export
+from flamediff.cli.flamegraph import flamegraph
+from flamediff.cli.history import history
 from flamediff.cli.importing import import_release
 from flamediff.cli.listing import check, list_releases
 from flamediff.cli.release import release
@@ -52,6 +54,8 @@ app.command("import")(import_release)
 app.command("list")(list_releases)
 app.command("show")(show)
 app.command("diff")(diff)
+app.command("history")(history)
+app.command("flamegraph")(flamegraph)
 app.command("gate")(gate)
 app.command("compare")(compare)
 app.command("release")(release)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +27,18 @@ from flamediff.cli.report import (
     ReportFormat,
     SortKey,
     comparison_of,
+    diff_svg,
     load_pair,
     policy_of,
     recorded_justification,
     render_report,
     resolve_names,
 )
+
+
+class ColourBy(StrEnum):
+    self_time = "self"
+    total_time = "total"
 
 
 def diff(
@@ -84,6 +91,29 @@ def diff(
             "FlameGraph's difffolded.pl, for flamegraph.pl or inferno.",
         ),
     ] = None,
+    colour_by: Annotated[
+        ColourBy,
+        typer.Option(
+            "--colour-by",
+            help="What the flamegraph's colours show. self: the change of each frame's own "
+            "time, so red lands on the function whose code got slower; total: of its "
+            "inclusive time, so the whole tower above a regression turns red.",
+        ),
+    ] = ColourBy.self_time,
+    png: Annotated[
+        Path | None,
+        typer.Option(
+            "--png", help="Write a bar chart of the largest changes here, with noise floors."
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Write one self-contained page here: verdict, table, chart and the "
+            "interactive flamegraph, to attach or mail.",
+        ),
+    ] = None,
     archive: ArchiveOption = None,
 ) -> None:
     """Per-function self (or total) time of HEAD against BASE, with significance."""
@@ -96,32 +126,42 @@ def diff(
     comparison = comparison_of(
         pair, settings, metric=metric, normalisation=normalize, no_stats=no_stats
     )
-    if svg is not None or folded is not None:
+    if folded is not None:
+        from flamediff.formats import write_diff_folded
         from flamediff.model import merge
 
-        base_merged, head_merged = merge(pair.base.profiles), merge(pair.head.profiles)
-        if folded is not None:
-            from flamediff.formats import write_diff_folded
-
-            write_output(folded, write_diff_folded(base_merged, head_merged))
-            note(f"wrote {folded}")
-        if svg is not None:
-            from flamediff.render.flamegraph import render_diff_svg
-
-            write_output(svg, render_diff_svg(
-                base_merged, head_merged, base_name=base_name, head_name=head_name,
-                base_runs=len(pair.base.profiles), head_runs=len(pair.head.profiles),
-                rate_hz=pair.head.info.rate_hz,
-                normalize=comparison.attrs.get("normalisation") != "absolute",
-                negate=negate, min_width=min_width,
-            ))  # fmt: skip
-            note(f"wrote {svg}")
+        write_output(
+            folded, write_diff_folded(merge(pair.base.profiles), merge(pair.head.profiles))
+        )
+        note(f"wrote {folded}")
+    graph = None
+    if svg is not None or html is not None:
+        graph = diff_svg(
+            pair, comparison, negate=negate, min_width=min_width, colour_by=colour_by.value
+        )
+    if svg is not None and graph is not None:
+        write_output(svg, graph)
+        note(f"wrote {svg}")
     from flamediff.gate import evaluate
 
     # The verdict is shown with the diff too, so nobody reads a table the gate would block.
     result = evaluate(
         comparison, policy_of(settings), justification=recorded_justification(pair.head, base_name)
     )
+    if png is not None or html is not None:
+        from flamediff.analysis.compare import view
+        from flamediff.render.charts import render_delta_chart
+
+        chart = render_delta_chart(view(comparison, pattern=pattern), top=top or 15)
+        if png is not None:
+            write_output(png, chart)
+            note(f"wrote {png}")
+        if html is not None and graph is not None:
+            from flamediff.render.html import render_html_report
+
+            shown = view(comparison, sort=sort.value, top=top, pattern=pattern)
+            write_output(html, render_html_report(shown, result, svg=graph, chart_png=chart))
+            note(f"wrote {html}")
     echo(render_report(comparison, result, output_format, sort=sort, top=top, pattern=pattern))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -274,9 +274,12 @@ def write_reports(
 
     written = []
     markdown = tables.render_markdown(comparison, result)
-    extras = write_pictures(folder, pair, comparison)
+    extras = write_pictures(folder, pair, comparison, result)
     if extras:
-        links = "\n".join(f"- [{path.name}]({path.name})" for path in extras)
+        # Relative links, so the folder can be moved, zipped or attached as a whole.
+        links = "\n".join(
+            f"- [{_PICTURE_TITLES.get(path.name, path.name)}]({path.name})" for path in extras
+        )
         markdown = f"{markdown.rstrip()}\n\n{links}\n"
     for name, text in (
         ("report.md", markdown),
@@ -287,12 +290,26 @@ def write_reports(
     return written + extras
 
 
-def write_pictures(folder: Path, pair: Pair, comparison: pd.DataFrame) -> list[Path]:
-    """The differential flamegraph (and, where available, charts) for the release notes."""
+_PICTURE_TITLES = {
+    "flamegraph.svg": "Differential flame graph (SVG: open it in a browser to zoom and search)",
+    "delta.png": "Largest changes (chart)",
+    "report.html": "The whole report as one page (HTML)",
+}
+
+
+def diff_svg(
+    pair: Pair,
+    comparison: pd.DataFrame,
+    *,
+    negate: bool = False,
+    min_width: float = 0.1,
+    colour_by: Literal["self", "total"] = "self",
+) -> str:
+    """The differential flame graph of the pair, normalised as the comparison was."""
     from flamediff.model import merge
     from flamediff.render.flamegraph import render_diff_svg
 
-    svg = render_diff_svg(
+    return render_diff_svg(
         merge(pair.base.profiles),
         merge(pair.head.profiles),
         base_name=pair.base.name,
@@ -301,10 +318,27 @@ def write_pictures(folder: Path, pair: Pair, comparison: pd.DataFrame) -> list[P
         head_runs=len(pair.head.profiles),
         rate_hz=pair.head.info.rate_hz,
         normalize=comparison.attrs.get("normalisation") != "absolute",
+        negate=negate,
+        min_width=min_width,
+        colour_by=colour_by,
     )
-    path = folder / "flamegraph.svg"
-    write_output(path, svg)
-    return [path]
+
+
+def write_pictures(
+    folder: Path, pair: Pair, comparison: pd.DataFrame, result: GateResult | None = None
+) -> list[Path]:
+    """The differential flame graph, the chart of the largest changes, and the HTML page."""
+    from flamediff.render.charts import render_delta_chart
+    from flamediff.render.html import render_html_report
+
+    svg = diff_svg(pair, comparison)
+    chart = render_delta_chart(comparison)
+    page = render_html_report(comparison, result, svg=svg, chart_png=chart)
+    written = []
+    for name, content in (("flamegraph.svg", svg), ("delta.png", chart), ("report.html", page)):
+        write_output(folder / name, content)
+        written.append(folder / name)
+    return written
 
 
 def require_base(base: str | None, head: str) -> str:
