@@ -37,20 +37,24 @@ shows their share. The URL fragment ``#search=REGEX&zoom=a;b;c`` (a path of fram
 the root, each URL-encoded) does the same, for links. Without scripts (an ``<img>``, GitHub's
 Markdown) the graph still reads: labels sit inside wide frames, truncated with ``..``.
 
-The layout is built in one pass without a tree: stacks sorted as tuples are exactly the
-depth-first order of the alphabetically sorted frame tree, so each frame opens where a stack
-first differs from the previous one and closes where a later stack first differs from it.
+The layout needs no tree: stacks sorted as tuples are exactly the depth-first order of the
+alphabetically sorted frame tree, so every frame is a run of consecutive stacks sharing its
+path, found by bisection, and its width is a difference of running sums. Only the runs wide
+enough to draw are ever split further, so a 100,000-stack profile costs its sort plus work in
+proportion to the frames drawn, not a step per frame of every stack.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from hashlib import blake2b
 from importlib.resources import files
+from itertools import accumulate
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple
 
@@ -279,9 +283,10 @@ def _layout(
 ) -> list[_Frame]:
     """The frames of ``shape`` at least ``min_count`` samples wide, with ``other``'s counts.
 
-    One sweep over the sorted union of stacks (see the module docstring). Stacks only in
+    Top down over the sorted union of stacks (see the module docstring). Stacks only in
     ``other`` have no width but still add to the ``other`` totals of their drawn ancestors.
-    Frames come out deepest first within each closed run, the root last.
+    Frames come out in the order a left-to-right sweep would close them (by the row their
+    span ends at, shallowest first), the root last.
     """
     # Zero-width frames (code only in `other`) are never drawn, whatever min_width says.
     min_count = max(min_count, 1)
@@ -291,55 +296,49 @@ def _layout(
     if other:
         rows += [(stack, 0, count) for stack, count in other.items() if stack not in shape]
     rows.sort(key=itemgetter(0))
-    depth = max((len(stack) for stack, _, _ in rows), default=0)
-    start = [0] * depth
-    other_start = [0] * depth
-    self_count = [0] * depth
-    other_self = [0] * depth
-    zeros = [0] * depth
-    frames: list[_Frame] = []
-    position = other_position = 0
-    previous: Stack = ()
+    stacks = [row[0] for row in rows]
+    # Samples of all rows before row i, so that any span's width is one subtraction.
+    position = [0, *accumulate(row[1] for row in rows)]
+    other_position = [0, *accumulate(row[2] for row in rows)]
 
-    def close(keep: int) -> None:
-        # Close previous[keep:], shallowest first: a frame is no wider than its parent, so
-        # the first one too narrow ends the walk and the costs stay proportional to output.
-        for level in range(keep, len(previous)):
-            total = position - start[level]
-            if total < min_count:
-                break
-            frames.append(
-                _Frame(
-                    level + 1,
-                    start[level],
-                    total,
-                    previous[level],
-                    other_position - other_start[level],
-                    self_count[level],
-                    other_self[level],
+    found: list[tuple[int, int, _Frame]] = []  # (row the span ends at, level, frame)
+    spans = [(0, 0, len(rows))]  # (level, first row, end row) whose frames are to be found
+    while spans:
+        level, row, end = spans.pop()
+        if row < end and len(stacks[row]) == level:
+            row += 1  # the parent's own stack: its self time, not a child
+        prefix = itemgetter(slice(0, level + 1))
+        # The children of a span are runs of rows sharing one more frame; each run is found
+        # by bisection, and the walk stops once what is left cannot hold a drawn frame, so
+        # the cost follows the frames drawn rather than the stacks.
+        while row < end and position[end] - position[row] >= min_count:
+            child = prefix(stacks[row])
+            last = bisect_right(stacks, child, row + 1, end, key=prefix)
+            total = position[last] - position[row]
+            if total >= min_count:
+                stack, count, other_count = rows[row]
+                own = len(stack) == level + 1
+                found.append(
+                    (
+                        last,
+                        level,
+                        _Frame(
+                            level + 1,
+                            position[row],
+                            total,
+                            stack[level],
+                            other_position[last] - other_position[row],
+                            count if own else 0,
+                            other_count if own else 0,
+                        ),
+                    )
                 )
-            )
-
-    for stack, count, other_count in rows:
-        shared = 0
-        limit = min(len(stack), len(previous))
-        while shared < limit and stack[shared] == previous[shared]:
-            shared += 1
-        if shared < len(previous):
-            close(shared)
-        length = len(stack)
-        start[shared:length] = [position] * (length - shared)
-        other_start[shared:length] = [other_position] * (length - shared)
-        self_count[shared:length] = zeros[shared:length]
-        other_self[shared:length] = zeros[shared:length]
-        self_count[length - 1] += count
-        other_self[length - 1] += other_count
-        position += count
-        other_position += other_count
-        previous = stack
-    close(0)
-    if position > 0:
-        frames.append(_Frame(0, 0, position, ROOT_FRAME, other_position, 0, 0))
+                spans.append((level + 1, row, last))
+            row = last
+    found.sort(key=itemgetter(0, 1))
+    frames = [frame for _, _, frame in found]
+    if position[-1] > 0:
+        frames.append(_Frame(0, 0, position[-1], ROOT_FRAME, other_position[-1], 0, 0))
     return frames
 
 
