@@ -47,8 +47,14 @@ def import_release(
     profiles: list[Profile] = []
     for path in files:
         if not path.is_file():
-            raise InputError(path, "no such file")
-        found = read_profiles(path, rate_hz=rate)
+            # A directory, FIFO or device is refused by name: reading one could block forever.
+            raise InputError(path, "not a regular file" if path.exists() else "no such file")
+        try:
+            found = read_profiles(path, rate_hz=rate)
+        except MemoryError:
+            # Input sizes are not capped (a gzip'd file can expand a thousandfold); under a
+            # memory limit the file is refused by name rather than with a traceback.
+            raise InputError(path, "too large to read into the memory available") from None
         if not found or any(profile.total == 0 for _, profile in found):
             raise InputError(path, "holds no samples")
         profiles.extend(profile for _, profile in found)
