@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -31,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Final
 import matplotlib.style
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+
+from flamediff.render.tables import visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,9 +76,6 @@ _STYLE: Final[Mapping[str, Any]] = {
     # Names are data: `$x$` in a function's name is text, not mathtext to typeset.
     "text.parse_math": False,
 }
-# C0 and C1 controls, DEL, and the bidirectional overrides and isolates: a name shows them as
-# escapes (\x1b), never as invisible text that reorders the label around it.
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _png(figure: Figure) -> bytes:
@@ -96,16 +94,10 @@ def _styled() -> Any:
     return matplotlib.style.context(["default", dict(_STYLE)])
 
 
-def _escape_control(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def shorten(name: str, limit: int = MAX_NAME) -> str:
     """``name`` as a label: control characters as escapes, cut in the middle with ``…`` when
     longer than ``limit`` characters."""
-    if _INVISIBLE.search(name):
-        name = _INVISIBLE.sub(_escape_control, name)
+    name = visible(name)
     if len(name) <= limit:
         return name
     keep = limit - 1

@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -31,24 +30,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flamediff.render.tables import visible
+
 if TYPE_CHECKING:
     import pandas as pd
 
 SCHEMA_VERSION = 1
-
-# C0 and C1 controls, DEL, and the bidirectional overrides and isolates: from a name they
-# would reach the terminal raw and move the cursor, recolour or reorder what follows.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _visible(text: str) -> str:
-    """``text`` with each control character written as its escape (``\\x1b``)."""
-
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match[0])
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _INVISIBLE.sub(escape, text)
 
 
 def _scale(largest: float, unit: str) -> tuple[float, str]:
@@ -95,10 +82,10 @@ def render_history_terminal(frame: pd.DataFrame, *, color: bool = True, width: i
     for name in series:
         largest = max((float(row["max_s"]) for row in rows if row["series"] == name), default=0.0)
         scales[name] = _scale(largest if math.isfinite(largest) else 0.0, unit)
-        header = "whole load" if name == LOAD_ROW else _visible(name)
+        header = "whole load" if name == LOAD_ROW else visible(name)
         table.add_column(header, justify="right", overflow="fold")
     for release in releases:
-        line: list[Text | str] = [Text(_visible(release))]
+        line: list[Text | str] = [Text(visible(release))]
         for name in series:
             row = cells.get((name, release))
             line.append(_cell(row, *scales[name]) if row else Text("—"))
