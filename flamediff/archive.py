@@ -16,6 +16,9 @@ Nothing is ever visible half-written: a release is assembled in a temporary fold
 archive and renamed to its name in one step, under the lock. Temporary folders left by a
 process that was killed are removed by the next writer. ``release.json`` itself is replaced
 atomically (write to a temporary file, then ``os.replace``) when a justification is added.
+``--force`` swaps the new release with the old one in one step where the system can (Linux);
+elsewhere the old one is first moved aside under a marked name, and put back by the next
+writer if its own writer died before the new one took its place.
 
 Run files are the record; ``.cache/`` only makes reading them fast. Parsing 150 MB of folded
 text costs seconds in Python, almost all of it splitting and interning frame names; the cache
@@ -67,6 +70,8 @@ FORMAT_VERSION = 1
 RELEASE_FILE = "release.json"
 LOCK_FILE = ".lock"
 TEMP_PREFIX = ".tmp-"
+# Marks a release moved aside while a forced replacement swaps the new one in.
+_REPLACED = "replaced"
 LOCK_TIMEOUT_SECONDS = 30.0
 CACHE_DIR = ".cache"
 # Bumped whenever reading a run file gives another profile than before: older entries are
@@ -139,11 +144,35 @@ def _pid_alive(pid: int) -> bool:
 def _write_json_atomically(path: Path, document: Any) -> None:
     temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    with temp.open("w", encoding="utf-8") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    temp.replace(path)
+    try:
+        with temp.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)  # only left when interrupted before the replace
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step; False where the system cannot (then nothing happened).
+
+    Linux's ``renameat2(RENAME_EXCHANGE)``: a forced replacement then has no moment at which
+    neither the old release nor the new one is in place, whenever the writer is killed.
+    """
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd, rename_exchange = -100, 2
+    if renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # kernel or file system lacks it
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def _document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
@@ -273,6 +302,14 @@ def _write_cache(run_path: Path, key: bytes, profile: Profile) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Leftover:
+    """What a writer that died left in the archive: removed, or a release put back."""
+
+    path: Path
+    restored_as: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Damaged:
     """A folder in the archive that cannot be read as a release, and why."""
 
@@ -393,22 +430,41 @@ class Archive:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def clean_leftovers(self) -> list[str]:
-        """Remove temporary folders and files of writers that no longer run."""
-        removed: list[str] = []
+    def clean_leftovers(self) -> list[Leftover]:
+        """Remove temporary folders and files of writers that no longer run.
+
+        They lie at the top of the archive (a release being written) or inside a release (a
+        ``release.json`` being replaced). A release a dead writer had moved aside to replace
+        it is put back when nothing took its place.
+        """
+        removed: list[Leftover] = []
         if not self.root.is_dir():
             return removed
-        for entry in self.root.iterdir():
+        entries = list(self.root.iterdir())
+        entries += [
+            inner
+            for folder in entries
+            if folder.is_dir() and not folder.name.startswith(".")
+            for inner in folder.iterdir()
+        ]
+        for entry in entries:
             if not entry.name.startswith(TEMP_PREFIX):
                 continue
-            pid_text = entry.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-            if pid_text.isdigit() and _pid_alive(int(pid_text)):
+            owner, _, rest = entry.name[len(TEMP_PREFIX) :].partition("-")
+            if owner.isdigit() and _pid_alive(int(owner)):
                 continue
+            if rest.startswith(f"{_REPLACED}-") and entry.parent == self.root:
+                name = rest.split("-", 2)[-1]
+                with self.lock():
+                    if _NAME.match(name) and entry.is_dir() and not (self.root / name).exists():
+                        entry.rename(self.root / name)
+                        removed.append(Leftover(entry, restored_as=self.root / name))
+                        continue
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
-            removed.append(entry.name)
+            removed.append(Leftover(entry))
         return removed
 
     def ensure_absent(self, name: str, *, force: bool) -> None:
@@ -430,10 +486,9 @@ class Archive:
         self.root.mkdir(parents=True, exist_ok=True)
         self.clean_leftovers()
         temp = self.root / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        temp.mkdir()
-        writer = ReleaseWriter(self, name, temp, force)
         try:
-            yield writer
+            temp.mkdir()
+            yield ReleaseWriter(self, name, temp, force)
         finally:
             if temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)
@@ -449,11 +504,26 @@ class Archive:
             sequences = [seq for seq, _ in self.scan()[0]]
             sequence = max(sequences, default=0) + 1
             _write_json_atomically(writer.folder / RELEASE_FILE, _info_to_document(info, sequence))
-            if final.exists():
-                trash = self.root / f"{TEMP_PREFIX}{os.getpid()}-replaced-{secrets.token_hex(4)}"
-                final.rename(trash)
-                writer.folder.rename(final)
-                shutil.rmtree(trash, ignore_errors=True)
+            if final.exists() and _exchange(writer.folder, final):
+                # The new release and the old one swapped places in one step; the temporary
+                # folder, now holding the old one, goes with the writer.
+                shutil.rmtree(writer.folder, ignore_errors=True)
+            elif final.exists():
+                # Two renames, not one: the old release is moved aside under a name that says
+                # what it is, so that a writer killed between them leaves it to be put back
+                # (clean_leftovers) rather than deleted with the other leftovers.
+                trash = (
+                    self.root
+                    / f"{TEMP_PREFIX}{os.getpid()}-{_REPLACED}-{secrets.token_hex(4)}-{writer.name}"
+                )
+                try:
+                    final.rename(trash)
+                    writer.folder.rename(final)
+                finally:
+                    if not writer.folder.exists():
+                        shutil.rmtree(trash, ignore_errors=True)
+                    elif trash.exists():  # interrupted between the two renames: undo the first
+                        trash.rename(final)
             else:
                 writer.folder.rename(final)
 

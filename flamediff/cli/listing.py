@@ -95,9 +95,11 @@ def check(archive: ArchiveOption = None) -> None:
     store, _ = open_archive(archive)
     if not store.root.is_dir():
         raise ArchiveError(f"{store.root}: no archive here")
-    leftovers = store.clean_leftovers()
-    for name in leftovers:
-        note(f"removed leftover {store.root / name} of an interrupted capture")
+    for leftover in store.clean_leftovers():
+        if leftover.restored_as is None:
+            note(f"removed leftover {leftover.path} of an interrupted writer")
+        else:
+            note(f"put back {leftover.restored_as}, moved aside by an interrupted --force")
     problems = store.check()
     for problem in problems:
         note(f"damaged: {problem}")
