@@ -1,2 +1,29 @@
-bench: $(STAMP) ## run the benchmarks and compare with the last run on this machine
-	@echo "no benchmarks yet"
+# flamediff's speed, guarded the way flamediff guards a user's: see docs/performance.md.
+# Included by the Makefile, which defines BIN and STAMP.
+BENCH_DATA := benchmarks/.data
+# pyproject's addopts disable benchmarks for `make test`; these flags turn them back on, keep
+# pytest's cache out of the tree, and save every round so the next run can test against it.
+BENCH_PYTEST := $(BIN)/python -m pytest benchmarks -q -p no:cacheprovider \
+	--benchmark-enable --benchmark-min-rounds=7 --benchmark-storage=$(BENCH_DATA)/history \
+	--benchmark-autosave --benchmark-save-data --benchmark-columns=min,median,max,rounds
+# FlameGraph's folder (difffolded.pl, flamegraph.pl) for the Perl anchor; without it that
+# anchor is reported as unavailable.
+FLAMEGRAPH_DIR ?=
+SELF_ARCHIVE := $(BENCH_DATA)/self-archive
+
+.PHONY: bench-anchors
+
+bench: $(STAMP) ## benchmark parse/aggregate/statistics/render; fail on a significant >10% slowdown
+	$(BENCH_PYTEST)
+	$(BIN)/python -m benchmarks.compare
+
+bench-anchors: $(STAMP) ## measure flamediff against difffolded.pl|flamegraph.pl and inferno, same input
+	-$(BIN)/python -m pip install -q pyinferno
+	$(BIN)/python -m benchmarks.anchors $(if $(FLAMEGRAPH_DIR),--flamegraph $(FLAMEGRAPH_DIR))
+
+profile-self: $(STAMP) ## capture flamediff's own benchmark load with py-spy, diff it with the last
+	$(BIN)/python -m benchmarks.load --prepare
+	$(BIN)/flamediff capture self-$$(date -u +%Y%m%dT%H%M%SZ) --archive $(SELF_ARCHIVE) \
+		-- $(BIN)/python -m benchmarks.load
+	$(BIN)/flamediff diff --format markdown --svg $(BENCH_DATA)/profile-self.svg \
+		--archive $(SELF_ARCHIVE) | tee $(BENCH_DATA)/profile-self.md
