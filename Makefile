@@ -29,13 +29,16 @@ lint: $(STAMP) ## ruff and mypy; fails on any finding
 	$(BIN)/ruff format --check flamediff tests
 	$(BIN)/mypy
 
-demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy, then list, show, diff, gate
+demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy; list, show, diff, history, gate
 	rm -rf $(DEMO_ARCHIVE)
 	$(BIN)/flamediff capture v1 --runs $(DEMO_RUNS) --archive $(DEMO_ARCHIVE) -- $(BIN)/python $(DEMO_LOAD)/v1/load.py
 	$(BIN)/flamediff capture v2 --runs $(DEMO_RUNS) --archive $(DEMO_ARCHIVE) -- $(BIN)/python $(DEMO_LOAD)/v2/load.py
 	$(BIN)/flamediff list --archive $(DEMO_ARCHIVE)
 	$(BIN)/flamediff show v2 --top 8 --archive $(DEMO_ARCHIVE)
-	$(BIN)/flamediff diff v1 v2 --top 12 --svg demo-out/v1-v2.svg --archive $(DEMO_ARCHIVE)
+	$(BIN)/flamediff diff v1 v2 --top 12 --svg demo-out/v1-v2.svg --png demo-out/v1-v2.png \
+	  --html demo-out/v1-v2.html --archive $(DEMO_ARCHIVE)
+	$(BIN)/flamediff history 'apply_discounts*' 'render_invoice (*' --png demo-out/history.png \
+	  --archive $(DEMO_ARCHIVE)
 	@echo "--- gate: v2 must be blocked (exit 1): apply_discounts regressed"
 	@$(BIN)/flamediff gate v1 v2 --markdown demo-out/gate.md --archive $(DEMO_ARCHIVE); \
 	  status=$$?; echo "gate exit code: $$status"; test $$status -eq 1
