@@ -51,6 +51,7 @@ import gzip
 import hashlib
 import json
 import marshal
+import math
 import os
 import re
 import secrets
@@ -58,7 +59,7 @@ import shutil
 import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
@@ -180,7 +181,7 @@ def _document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
         name=doc["name"],
         created=doc["created"],
         rate_hz=doc.get("rate_hz"),
-        command=tuple(doc["command"] or ()) or None,
+        command=tuple(doc.get("command") or ()) or None,
         git_commit=doc.get("git_commit"),
         git_dirty=doc.get("git_dirty"),
         python_version=doc.get("python_version"),
@@ -241,21 +242,95 @@ def _read_document(path: Path) -> ReleaseDocument:
     if not isinstance(raw, dict) or not raw.keys() >= _REQUIRED_KEYS:
         raise ArchiveError(f"{path}: not a flamediff release file (keys missing)")
     version = raw["format_version"]
-    if not isinstance(version, int) or version < 1:
-        raise ArchiveError(f"{path}: bad format_version {version!r}")
+    if type(version) is not int or version < 1:
+        raise ArchiveError(f"{path}: bad format_version {_shown(version)}")
     if version > FORMAT_VERSION:
         raise ArchiveError(
             f"{path}: written by a newer flamediff (format {version}, this one reads up to "
             f"{FORMAT_VERSION}); upgrade flamediff"
         )
-    runs = raw["runs"]
-    if not isinstance(runs, list) or not all(
-        isinstance(run, dict) and isinstance(run.get("samples"), int) and "file" in run
-        for run in runs
-    ):
-        raise ArchiveError(f"{path}: 'runs' must be a list of runs with file and samples")
+    problem = _field_problem(raw, path.parent.name)
+    if problem is not None:
+        raise ArchiveError(f"{path}: {problem}")
     raw.setdefault("sequence", 0)
     return cast(ReleaseDocument, raw)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _non_negative(value: object) -> bool:
+    """A finite JSON number >= 0 (``true`` and ``false`` are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value >= 0
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# Each optional field of release.json: what it must be when present, and how to tell.
+_OPTIONAL: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "sequence": ("an integer", lambda value: type(value) is int),
+    "source": ("a string", lambda value: isinstance(value, str)),
+    "rate_hz": ("a positive number or null", lambda v: v is None or (_non_negative(v) and v != 0)),
+    "command": (
+        "a list of strings or null",
+        lambda v: v is None or (isinstance(v, list) and all(isinstance(w, str) for w in v)),
+    ),
+    "git_commit": ("a string or null", _optional_text),
+    "git_dirty": ("true, false or null", lambda value: value is None or isinstance(value, bool)),
+    "python_version": ("a string or null", _optional_text),
+    "py_spy_version": ("a string or null", _optional_text),
+    "host": ("a string or null", _optional_text),
+}
+_RUN_FILE = re.compile(r"[^/\\.][^/\\]*")
+
+
+def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
+    """What is wrong with the fields of a release.json in ``folder``, or None.
+
+    Checked when read, so that a file edited by hand (or by a bug) is named as damaged here
+    rather than crashing whatever uses the field later.
+    """
+    name = raw["name"]
+    if name != folder:
+        return f"names the release {_shown(name)}, its folder {folder!r}"
+    if not isinstance(raw["created"], str):
+        return f"'created' must be a string, not {_shown(raw['created'])}"
+    for key, (expected, valid) in _OPTIONAL.items():
+        if key in raw and not valid(raw[key]):
+            return f"{key!r} must be {expected}, not {_shown(raw[key])}"
+    runs = raw["runs"]
+    if not isinstance(runs, list) or not runs:
+        return "'runs' must be a list of at least one run"
+    for index, run in enumerate(runs):
+        where = f"runs[{index}]"
+        if not isinstance(run, dict):
+            return f"{where} must be an object"
+        file = run.get("file")
+        if not isinstance(file, str) or not _RUN_FILE.fullmatch(file):
+            return f"{where}.file must name a file of the release folder, not {_shown(file)}"
+        samples = run.get("samples")
+        if type(samples) is not int or samples < 0:
+            return f"{where}.samples must be a count, not {_shown(samples)}"
+        wall = run.get("wall_seconds")
+        if wall is not None and not _non_negative(wall):
+            return f"{where}.wall_seconds must be seconds or null, not {_shown(wall)}"
+        status = run.get("exit_status")
+        if status is not None and type(status) is not int:
+            return f"{where}.exit_status must be an integer or null, not {_shown(status)}"
+    justifications = raw.get("justifications", [])
+    if not isinstance(justifications, list) or not all(
+        isinstance(item, dict)
+        and all(isinstance(item.get(key), str) for key in ("base", "reason", "accepted_at"))
+        for item in justifications
+    ):
+        return "'justifications' must be a list of objects with base, reason and accepted_at"
+    return None
 
 
 def _cache_path(run_path: Path) -> Path:
@@ -363,7 +438,12 @@ class Archive:
         return _document_to_info(_read_document(folder / RELEASE_FILE))
 
     def load(self, name: str) -> Release:
-        """The release with every run's profile, exactly as stored."""
+        """The release with every run's profile, exactly as stored.
+
+        A run file that holds another number of samples than ``release.json`` says was
+        damaged or swapped after the capture: it is refused, naming the file, rather than
+        compared as if it were the run captured.
+        """
         from flamediff.formats import read_profiles
 
         info = self.info(name)
@@ -381,13 +461,18 @@ class Archive:
             key = _cache_key(source)
             counts = _read_cache(path, key)
             if counts is not None:
-                profiles.append(Profile(counts))
-                continue
-            found = read_profiles(path)
-            if len(found) != 1:
-                raise ArchiveError(f"{path}: expected one profile, found {len(found)}")
-            profiles.append(found[0][1])
-            _write_cache(path, key, found[0][1])
+                profile = Profile(counts)
+            else:
+                found = read_profiles(path)
+                if len(found) != 1:
+                    raise ArchiveError(f"{path}: expected one profile, found {len(found)}")
+                profile = found[0][1]
+                _write_cache(path, key, profile)
+            if profile.total != run["samples"]:
+                raise ArchiveError(
+                    f"{path}: holds {profile.total} samples, release.json says {run['samples']}"
+                )
+            profiles.append(profile)
         return Release(info, tuple(profiles))
 
     def previous(self, name: str) -> str | None:
@@ -548,16 +633,9 @@ class Archive:
         problems.extend(d.reason for d in damaged)
         for _, info in infos:
             try:
-                release = self.load(info.name)
+                self.load(info.name)  # reads every run file, checking its samples
             except FlamediffError as error:
                 problems.append(str(error))
-                continue
-            for index, (run, profile) in enumerate(zip(info.runs, release.profiles, strict=True)):
-                if run.samples != profile.total:
-                    problems.append(
-                        f"{self.root / info.name / run_file_name(index)}: holds "
-                        f"{profile.total} samples, release.json says {run.samples}"
-                    )
         return problems
 
 
