@@ -507,7 +507,8 @@ class Archive:
                         raise
                     if time.monotonic() > deadline:
                         raise ArchiveError(
-                            f"{path}: the archive is locked by another flamediff; try again"
+                            f"{path}: another flamediff has been writing to the archive for "
+                            f"{LOCK_TIMEOUT_SECONDS:g} s; try again when it is done"
                         ) from None
                     time.sleep(0.05)
             try:
@@ -568,12 +569,15 @@ class Archive:
         is removed and the archive is left exactly as it was.
         """
         self.ensure_absent(name, force=force)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.clean_leftovers()
         temp = self.root / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.clean_leftovers()
             temp.mkdir()
             yield ReleaseWriter(self, name, temp, force)
+        except OSError as error:  # a full disk, a read-only archive: nothing was archived
+            where = error.filename or self.root
+            raise ArchiveError(f"{where}: cannot write: {error.strerror or error}") from None
         finally:
             if temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)
@@ -583,8 +587,8 @@ class Archive:
             final = self.root / writer.name
             if final.exists() and not writer.force:
                 raise ArchiveError(
-                    f"release {writer.name!r} appeared in {self.root} while capturing; "
-                    "pass --force to replace it"
+                    f"release {writer.name!r} was archived in {self.root} by another flamediff "
+                    "meanwhile; pass --force to replace it"
                 )
             sequences = [seq for seq, _ in self.scan()[0]]
             sequence = max(sequences, default=0) + 1

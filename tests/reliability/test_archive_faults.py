@@ -11,6 +11,7 @@ the state before the write or the state after it, whole; after the next writer, 
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -234,3 +235,32 @@ def test_check_puts_back_a_release_a_dead_writer_had_moved_aside(archive: Archiv
         capsys.readouterr().err
     )
     assert counts(archive, "v1") == as_counts(OLD)
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("gzip.GzipFile.write", OSError(errno.ENOSPC, "No space left on device")),
+        ("os.fsync", OSError(errno.EIO, "Input/output error")),
+    ],
+    ids=["disk-full", "io-error"],
+)
+def test_a_failing_disk_fails_the_import_in_one_line_and_archives_nothing(
+    archive: Archive, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, target, error
+) -> None:
+    new = tmp_path / "new.folded"
+    new.write_text("main (a.py:1);new (a.py:3) 7\n", encoding="utf-8")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(target, fail)
+    code = main(["import", "v2", str(new), "--archive", str(archive.root)])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {archive.root}"), err
+    assert err.endswith(f": cannot write: {error.strerror}\n"), err
+    assert archive.names() == ["v1"]
+    assert leftovers(archive.root) == []
