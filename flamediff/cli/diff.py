@@ -16,7 +16,19 @@ from flamediff.cli.common import (
     open_archive,
     write_output,
 )
-from flamediff.cli.gating import GateFlags, no_baseline, run_gate
+from flamediff.cli.gating import (
+    AlphaOption,
+    BlockOption,
+    GateFlags,
+    HotOption,
+    JustifyFileOption,
+    JustifyOption,
+    MarkdownOption,
+    MinShareOption,
+    WarnOption,
+    no_baseline,
+    run_gate,
+)
 from flamediff.cli.report import (
     BaseArgument,
     HeadArgument,
@@ -168,55 +180,14 @@ def diff(
 def gate(
     base: BaseArgument = None,
     head: HeadArgument = None,
-    block: Annotated[
-        float | None,
-        typer.Option(
-            "--block",
-            help="Block at this slowdown (fraction; default 0.10 = +10%).",
-            show_default=False,
-        ),
-    ] = None,
-    warn: Annotated[
-        float | None,
-        typer.Option("--warn", help="Warn at this slowdown (default 0.03).", show_default=False),
-    ] = None,
-    alpha: Annotated[
-        float | None,
-        typer.Option(
-            "--alpha", help="False discovery rate of the test (default 0.05).", show_default=False
-        ),
-    ] = None,
-    min_share: Annotated[
-        float | None,
-        typer.Option(
-            "--min-share",
-            help="Functions below this share of the release never block (default 0.01).",
-            show_default=False,
-        ),
-    ] = None,
-    hot: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hot",
-            help="Glob of hot-path functions; "
-            "repeat it. Where given, only these block; the others warn.",
-        ),
-    ] = None,
-    justify: Annotated[
-        str | None,
-        typer.Option(
-            "--justify",
-            help="Accept a blocked release "
-            "with this written reason; it is recorded with the head release.",
-        ),
-    ] = None,
-    justify_file: Annotated[
-        Path | None,
-        typer.Option("--justify-file", help="The same, with the reason read from a file."),
-    ] = None,
-    markdown: Annotated[
-        Path | None, typer.Option("--markdown", help="Also write the Markdown report to this file.")
-    ] = None,
+    block: BlockOption = None,
+    warn: WarnOption = None,
+    alpha: AlphaOption = None,
+    min_share: MinShareOption = None,
+    hot: HotOption = None,
+    justify: JustifyOption = None,
+    justify_file: JustifyFileOption = None,
+    markdown: MarkdownOption = None,
     metric: MetricOption = Metric.self_time,
     normalize: NormaliseOption = None,
     no_stats: NoStatsOption = False,
