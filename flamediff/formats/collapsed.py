@@ -40,6 +40,7 @@ import re
 import sys
 from collections.abc import Collection, Iterable, Iterator
 from itertools import chain
+from typing import Protocol
 
 from flamediff.errors import InputError
 from flamediff.model import Profile, Stack
@@ -109,20 +110,58 @@ def _count_problem(count_text: str) -> str:
     return "missing count"
 
 
-def decode_lines(stream: Iterable[bytes], path: str) -> Iterator[str]:
-    """The lines of a binary stream as text, each checked to be UTF-8.
+class BinaryReader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
-    Decoding line by line (rather than through a text wrapper) streams large files and lets a
-    decoding error name its line.
+
+# Large enough that decoding and splitting run in C over a megabyte at a time, small enough
+# that a 150 MB file never sits in memory as text twice. Iterating the binary stream's lines
+# parses normal files up to 10% faster, but holds a very long line three times over, which a
+# memory limit then refuses (tests/reliability): the bound on memory matters more.
+_CHUNK_BYTES = 1 << 20
+
+
+def decode_lines(stream: BinaryReader, path: str) -> Iterator[str]:
+    """The lines of a binary stream as text (without their ``\\n``), checked to be UTF-8.
+
+    The stream is decoded a megabyte at a time, cut after its last line end: a line end
+    never falls inside a UTF-8 sequence, so every piece decodes on its own, in C, and is split
+    on ``\\n`` only (a frame name may hold other Unicode line breaks). That streams large files
+    at a fraction of the cost of decoding line by line, and a decoding error still names its
+    line. A leading byte-order mark is dropped.
     """
-    for lineno, raw in enumerate(stream, 1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(path, "invalid utf-8 (not a text file?)", lineno) from None
-        if lineno == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield text
+    lineno = 0
+    carry = b""
+    first = True
+    while True:
+        block = stream.read(_CHUNK_BYTES)
+        if not block:
+            break
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            carry = data  # a line longer than a block: wait for its end
+            continue
+        carry = data[cut:]
+        text = _decode(data[:cut], path, lineno)
+        if first:
+            text = text.removeprefix("\ufeff")
+            first = False
+        lines = text.split("\n")
+        lines.pop()  # empty: the piece ends with its last line's end
+        lineno += len(lines)
+        yield from lines
+    if carry:
+        text = _decode(carry, path, lineno)
+        yield text.removeprefix("\ufeff") if first else text
+
+
+def _decode(data: bytes, path: str, lines_before: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        lineno = lines_before + data.count(b"\n", 0, error.start) + 1
+        raise InputError(path, "invalid utf-8 (not a text file?)", lineno) from None
 
 
 def stack_text(stack: Stack) -> str:
