@@ -362,9 +362,9 @@ def _read_cache(run_path: Path, key: bytes) -> dict[tuple[str, ...], int] | None
 def _write_cache(run_path: Path, key: bytes, profile: Profile) -> None:
     """Store the parsed run beside it; a read-only archive simply stays without one."""
     path = _cache_path(run_path)
-    # Level 1: the marshal data is small next to the text, and decompressing it must stay
-    # far cheaper than parsing.
-    # Zero counts are dropped, as reading the run file back would drop them.
+    # Zero counts are dropped, as reading the run file back would drop them. Level 1: the
+    # marshal data is small next to the text, and decompressing it must stay far cheaper
+    # than parsing.
     counts = {stack: count for stack, count in profile.counts.items() if count}
     data = key + zlib.compress(marshal.dumps(counts), 1)
     temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
@@ -373,7 +373,9 @@ def _write_cache(run_path: Path, key: bytes, profile: Profile) -> None:
         temp.write_bytes(data)
         temp.replace(path)
     except OSError:
-        temp.unlink(missing_ok=True)
+        pass
+    finally:
+        temp.unlink(missing_ok=True)  # only there when the write failed or was interrupted
 
 
 @dataclass(frozen=True, slots=True)
