@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from flamediff.capture.session import CapturedRun
@@ -79,13 +79,68 @@ def resolve_command(command: Sequence[str]) -> list[str]:
     return list(command)
 
 
+RUN_FOLDER_PREFIX = "flamediff-run-"
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child killed when flamediff dies, on Linux; else None.
+
+    Without it a load (and its py-spy) outlives a flamediff killed with SIGKILL, which no
+    handler can see: a cancelled CI job would leave them running. ``prctl`` is resolved here,
+    before the fork, so the child runs no import between fork and exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG
+
+    def preexec() -> None:
+        prctl(set_parent_death_signal, signal.SIGKILL)
+
+    return preexec
+
+
+def _remove_stale_run_folders() -> None:
+    """Remove the raw-profile folders of captures whose flamediff was killed."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{RUN_FOLDER_PREFIX}*-*"):
+        owner = folder.name[len(RUN_FOLDER_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
+
+
+def _ended(status: int) -> str:
+    """How a process ended, from its exit status (negative: the signal that killed it)."""
+    if status >= 0:
+        return f"exited with status {status}"
+    try:
+        return f"was killed by {signal.Signals(-status).name}"
+    except ValueError:
+        return f"was killed by signal {-status}"
+
+
+def _printable(text: str) -> str:
+    """Another program's output, safe in a one-line message: control characters escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _last_line(path: Path) -> str:
     try:
         lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
     except OSError:
         return ""
     lines = [line for line in lines if line]
-    return lines[-1][:200] if lines else ""
+    return _printable(lines[-1][:200]) if lines else ""
 
 
 @contextlib.contextmanager
@@ -125,6 +180,7 @@ class PySpyRunner:
         self.cwd = cwd
         self.py_spy = find_py_spy()
         self.runs_done = 0
+        _remove_stale_run_folders()
 
     def _py_spy_args(self, pid: int, output: Path) -> list[str]:
         args = [
@@ -141,7 +197,9 @@ class PySpyRunner:
         from flamediff.formats import read_profiles
 
         self.runs_done += 1
-        with tempfile.TemporaryDirectory(prefix="flamediff-run-") as folder:
+        # The pid in the name lets the next capture remove this folder if flamediff is killed.
+        prefix = f"{RUN_FOLDER_PREFIX}{os.getpid()}-"
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
             raw = Path(folder) / "profile.folded"
             log = Path(folder) / "load.log"
             started = time.perf_counter()
@@ -153,6 +211,7 @@ class PySpyRunner:
                         stdout=log_stream,
                         stderr=subprocess.STDOUT,
                         cwd=self.cwd,
+                        preexec_fn=_die_with_parent(),
                     )
                 except OSError as error:
                     raise CaptureError(
@@ -169,6 +228,7 @@ class PySpyRunner:
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
+                        preexec_fn=_die_with_parent(),
                     )
                     with _terminating(spy):
                         _, spy_err = spy.communicate()
@@ -189,14 +249,16 @@ class PySpyRunner:
         if exit_status != 0:
             detail = _last_line(log)
             raise CaptureError(
-                f"run {self.runs_done}: `{shown}` exited with status {exit_status}"
+                f"run {self.runs_done}: `{shown}` {_ended(exit_status)}"
                 + (f" ({detail})" if detail else "")
                 + "; nothing was archived"
             )
         if "ermission" in spy_err or "not permitted" in spy_err:
             raise CaptureError(PTRACE_HELP)
+        if spy_status < 0:
+            raise CaptureError(f"run {self.runs_done}: py-spy {_ended(spy_status)}")
         if spy_status != 0 or not raw.is_file():
-            lines = [line for line in spy_err.splitlines() if line.strip()]
+            lines = [_printable(line) for line in spy_err.splitlines() if line.strip()]
             reason = next((line for line in lines if "rror" in line), lines[-1] if lines else "")
             if "No such process" in spy_err or "process exited" in spy_err.lower():
                 reason = "the load exited before py-spy could attach (is it too short?)"
