@@ -321,7 +321,17 @@ def diff_svg(
         negate=negate,
         min_width=min_width,
         colour_by=colour_by,
+        significant=significance(comparison, colour_by),
     )
+
+
+def significance(comparison: pd.DataFrame, colour_by: str) -> dict[str, bool]:
+    """The test's verdict per tested function, when it tested what the picture colours."""
+    if comparison.attrs.get("metric") != colour_by:
+        return {}
+    tested = comparison[comparison["tested"].astype(bool)]
+    verdicts = zip(tested["function"].astype(str), tested["significant"].astype(bool), strict=True)
+    return dict(verdicts)
 
 
 def write_pictures(

@@ -23,7 +23,8 @@ What the differential graph shows, and why:
 - **Sampling noise fades to white**: a change is weighed by how many Poisson standard errors
   it spans (z). Under one standard error it is white; the colour ramps up to full at three.
   So 0 -> 1 sample stays white and 0 -> 9 samples in one run is fully coloured. Run-to-run
-  drift of the machine is larger than this; ``normalize=True`` removes its uniform part.
+  drift of the machine is larger than this; ``normalize=True`` removes its uniform part, and
+  ``significant`` (the run-to-run test of the comparison) mutes the rest.
 - **Empty stacks** (samples with no Python frame) are drawn under an ``<idle>`` frame, the
   name the analysis tables use, so the root's width equals the samples taken.
 - **Pruning**: ``min_width`` is a percentage of the whole graph's width (of all samples), not
@@ -96,6 +97,10 @@ _DARK_FROM: Final = 0.72
 # Changes under NOISE_LOW standard errors are white; colour is full from NOISE_HIGH.
 NOISE_LOW: Final = 1.0
 NOISE_HIGH: Final = 3.0
+# The most colour a change the statistics call noise may get: visible on hover, never loud;
+# and the least a significant one gets, however much larger the largest change is.
+UNSETTLED_STRENGTH: Final = 0.2
+SETTLED_STRENGTH: Final = 0.5
 
 _IDLE_FILL: Final = "#c8c8c8"
 _ROOT_FILL: Final = "#d9d9d9"
@@ -146,6 +151,7 @@ def render_diff_svg(
     width: int = 1200,
     palette: str = "red-blue",
     colour_by: ColourBy = "self",
+    significant: Mapping[str, bool] | None = None,
 ) -> str:
     """A differential flame graph of ``head`` against ``base`` as an SVG document.
 
@@ -155,9 +161,14 @@ def render_diff_svg(
     ``normalize`` scales the base to the head's total first: use it when the whole load ran
     faster or slower (another machine, another input size), otherwise everything is red or
     blue and the change that matters drowns. ``min_width`` is in percent of the graph's width;
-    ``palette`` is one of ``PALETTES``.
+    ``palette`` is one of ``PALETTES``. ``significant``: the run-to-run test's verdict per function
+    (the comparison's); a frame of a function found not significant is drawn at most
+    :data:`UNSETTLED_STRENGTH` of full colour, one found significant at least
+    :data:`SETTLED_STRENGTH`, so the picture agrees with the table: it neither shouts about a
+    change the table calls noise nor hides a real one next to a larger one.
     """
     _check_arguments(min_width, width, rate_hz, {"base_runs": base_runs, "head_runs": head_runs})
+    verdicts = significant or {}
     if palette not in _PALETTES:
         raise ValueError(f"unknown palette {palette!r}; choose one of {', '.join(PALETTES)}")
     if colour_by not in COLOUR_BY:
@@ -193,6 +204,11 @@ def render_diff_svg(
     drawn: list[tuple[_Frame, str, str, bool]] = []
     for frame, (change, weight) in zip(frames, changes, strict=True):
         strength = weight * abs(change) / largest if largest else 0.0
+        verdict = verdicts.get(frame.name)
+        if verdict is False:
+            strength = min(strength, UNSETTLED_STRENGTH)
+        elif verdict is True and weight > 0:
+            strength = max(strength, SETTLED_STRENGTH)
         fill = _ramp(slower if change > 0 else faster, strength)
         tip = _diff_tooltip(frame, negate, head_scale, base_scale, shape_total, which)
         drawn.append((frame, fill, tip, strength >= _DARK_FROM))

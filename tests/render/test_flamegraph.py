@@ -480,3 +480,19 @@ def test_layout_sweep_agrees_with_a_naive_tree(
     assert len(drawn) == len(frames) - 1
     expected = {path for path, total in inclusive.items() if total >= max(min_count, 1)}
     assert drawn == expected
+
+
+def saturation(frame: Drawn) -> int:
+    return max(frame.rgb) - min(frame.rgb)
+
+
+def test_the_test_verdicts_mute_noise_and_keep_a_small_real_change_visible() -> None:
+    base = profile("main;big 1000", "main;small 500", "main;rest 2000")
+    head = profile("main;big 1400", "main;small 450", "main;rest 2000")
+    plain = by_name(diff(base, head))
+    judged = by_name(diff(base, head, significant={"big": False, "small": True}))
+    # The table called the large change noise: the picture no longer shouts about it.
+    assert saturation(judged["big"]) < saturation(plain["big"]) / 2
+    # A real change next to a larger one is not left nearly white.
+    assert is_blue(judged["small"])
+    assert saturation(judged["small"]) > saturation(plain["small"])
