@@ -388,11 +388,13 @@ def import_in_child(files: list[Path], archive: Path, memory_mb: int) -> tuple[i
         size = memory_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
+    # VmHWM, not ru_maxrss: the latter survives exec and so starts at the size of pytest.
     probe = (
-        "import resource, sys\n"
+        "import sys\n"
         "from flamediff.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+        "status = open('/proc/self/status').read()\n"
+        "sys.stdout.write(status.split('VmHWM:')[1].split()[0])\n"
         "sys.exit(code)\n"
     )
     result = subprocess.run(
