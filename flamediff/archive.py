@@ -30,6 +30,12 @@ a run file edited, truncated or replaced never reads as its old self. ``marshal`
 meant to be safe against crafted input (it can crash the interpreter, not run code): delete the
 ``.cache`` folders of an archive from a source you do not trust.
 
+``load(name, normalised=True)`` also caches each run as analysis reads it, after
+:func:`flamediff.processors.normalise` (``run-01.normalised.marshal``, or
+``run-01.normalised-lines.marshal`` with ``line_level``): normalising costs more than loading
+the parsed run. Those entries are keyed by the source of the normalisers as well, so any change
+to ``processors.py`` or ``model.py`` rebuilds them.
+
 Run files are gzip level 3: level 6 shrinks them by a fifth more but takes three times as long,
 which ``import`` of a large profile and every ``capture`` pay.
 
@@ -47,6 +53,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import functools
 import gzip
 import hashlib
 import json
@@ -333,21 +340,55 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
     return None
 
 
-def _cache_path(run_path: Path) -> Path:
-    return run_path.parent / CACHE_DIR / f"{run_path.name.split('.', 1)[0]}.marshal"
+def _cache_path(run_path: Path, variant: str = "") -> Path:
+    stem = run_path.name.split(".", 1)[0]
+    return run_path.parent / CACHE_DIR / f"{stem}{variant}.marshal"
 
 
-def _cache_key(source: bytes) -> bytes:
-    """The header a cache entry of a run file with these bytes must start with."""
-    digest = hashlib.blake2b(source, digest_size=16).hexdigest()
+def _digest(source: bytes) -> str:
+    return hashlib.blake2b(source, digest_size=16).hexdigest()
+
+
+def _cache_key(digest: str, variant: str = "") -> bytes:
+    """The header a cache entry of a run file with this digest must start with."""
     tag = f"flamediff run cache {CACHE_VERSION} {sys.implementation.cache_tag} {marshal.version}"
-    return f"{tag}\n{digest}\n".encode("ascii")
+    return f"{tag}{variant}\n{digest}\n".encode("ascii")
 
 
-def _read_cache(run_path: Path, key: bytes) -> dict[tuple[str, ...], int] | None:
+@functools.cache
+def _normaliser_source() -> str:
+    """A digest of the code that normalises profiles: a normalised entry is only valid for it."""
+    from flamediff import model, processors
+
+    digest = hashlib.blake2b(digest_size=16)
+    for module in (processors, model):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+def _parsed_run(path: Path, digest: str, samples: int) -> Profile:
+    """A run file's profile, cached or parsed (then cached), checked against release.json."""
+    from flamediff.formats import read_profiles
+
+    key = _cache_key(digest)
+    counts = _read_cache(path, key)
+    if counts is not None:
+        profile = Profile(counts)
+    else:
+        found = read_profiles(path)
+        if len(found) != 1:
+            raise ArchiveError(f"{path}: expected one profile, found {len(found)}")
+        profile = found[0][1]
+        _write_cache(path, key, profile)
+    if profile.total != samples:
+        raise ArchiveError(f"{path}: holds {profile.total} samples, release.json says {samples}")
+    return profile
+
+
+def _read_cache(run_path: Path, key: bytes, variant: str = "") -> dict[tuple[str, ...], int] | None:
     """The cached counts of a run, or None when there is no entry valid for these bytes."""
     try:
-        data = _cache_path(run_path).read_bytes()
+        data = _cache_path(run_path, variant).read_bytes()
     except OSError:
         return None
     if not data.startswith(key):
@@ -359,9 +400,9 @@ def _read_cache(run_path: Path, key: bytes) -> dict[tuple[str, ...], int] | None
     return counts if type(counts) is dict else None
 
 
-def _write_cache(run_path: Path, key: bytes, profile: Profile) -> None:
+def _write_cache(run_path: Path, key: bytes, profile: Profile, variant: str = "") -> None:
     """Store the parsed run beside it; a read-only archive simply stays without one."""
-    path = _cache_path(run_path)
+    path = _cache_path(run_path, variant)
     # Zero counts are dropped, as reading the run file back would drop them. Level 1: the
     # marshal data is small next to the text, and decompressing it must stay far cheaper
     # than parsing.
@@ -375,7 +416,9 @@ def _write_cache(run_path: Path, key: bytes, profile: Profile) -> None:
     except OSError:
         pass
     finally:
-        temp.unlink(missing_ok=True)  # only there when the write failed or was interrupted
+        # Only there when the write failed or was interrupted.
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,14 +482,18 @@ class Archive:
             raise ArchiveError(f"no release {name!r} in {self.root} (latest: {known})")
         return _document_to_info(_read_document(folder / RELEASE_FILE))
 
-    def load(self, name: str) -> Release:
+    def load(self, name: str, *, normalised: bool = False, line_level: bool = False) -> Release:
         """The release with every run's profile, exactly as stored.
 
         A run file that holds another number of samples than ``release.json`` says was
         damaged or swapped after the capture: it is refused, naming the file, rather than
         compared as if it were the run captured.
+
+        ``normalised``: every run as analysis reads it, through
+        :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
+        entry valid for this run file and this normaliser exists.
         """
-        from flamediff.formats import read_profiles
+        from flamediff.processors import normalise
 
         info = self.info(name)
         folder = self.root / name
@@ -460,20 +507,19 @@ class Archive:
                 source = path.read_bytes()
             except OSError as error:
                 raise ArchiveError(f"{path}: cannot read: {error.strerror}") from None
-            key = _cache_key(source)
-            counts = _read_cache(path, key)
-            if counts is not None:
-                profile = Profile(counts)
+            digest = _digest(source)
+            if not normalised:
+                profile = _parsed_run(path, digest, run["samples"])
             else:
-                found = read_profiles(path)
-                if len(found) != 1:
-                    raise ArchiveError(f"{path}: expected one profile, found {len(found)}")
-                profile = found[0][1]
-                _write_cache(path, key, profile)
-            if profile.total != run["samples"]:
-                raise ArchiveError(
-                    f"{path}: holds {profile.total} samples, release.json says {run['samples']}"
-                )
+                variant = ".normalised-lines" if line_level else ".normalised"
+                key = _cache_key(digest, f"{variant} {_normaliser_source()}")
+                counts = _read_cache(path, key, variant)
+                if counts is not None and sum(counts.values()) == run["samples"]:
+                    profile = Profile(counts)
+                else:
+                    parsed = _parsed_run(path, digest, run["samples"])
+                    profile = normalise(parsed, line_level=line_level)
+                    _write_cache(path, key, profile, variant)
             profiles.append(profile)
         return Release(info, tuple(profiles))
 
@@ -667,7 +713,7 @@ class ReleaseWriter:
         ):
             for piece in iter_collapsed(profile):
                 stream.write(piece.encode("utf-8"))
-        _write_cache(path, _cache_key(path.read_bytes()), profile)
+        _write_cache(path, _cache_key(_digest(path.read_bytes())), profile)
         self.runs.append(run)
 
     def commit(self, info: ReleaseInfo) -> None:
