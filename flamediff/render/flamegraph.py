@@ -285,8 +285,10 @@ def _check_arguments(
         raise ValueError(f"width must be at least {MIN_WIDTH_PX} px, not {width}")
 
 
-def _with_idle(profile: Profile) -> dict[Stack, int]:
+def _with_idle(profile: Profile) -> Mapping[Stack, int]:
     """The profile's counts with the empty stack drawn as an ``<idle>`` frame."""
+    if () not in profile.counts:
+        return profile.counts  # nothing to move: no copy of 100,000 stacks
     counts = dict(profile.counts)
     idle = counts.pop((), 0)
     if idle:
