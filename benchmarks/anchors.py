@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -171,7 +172,9 @@ class Row:
 def _cell(measure: Measure | None) -> str:
     if measure is None:
         return "unavailable"
-    return f"{measure.wall_s:.2f} s ({measure.cpu_s:.2f} s CPU), {measure.rss_mb:.0f} MB"
+    # inferno is timed inside its process, around the render alone: its RSS is not its own.
+    rss = "-" if math.isnan(measure.rss_mb) else f"{measure.rss_mb:.0f} MB"
+    return f"{measure.wall_s:.2f} s ({measure.cpu_s:.2f} s CPU), {rss}"
 
 
 def markdown(rows: Sequence[Row], notes: Sequence[str]) -> str:

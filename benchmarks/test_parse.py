@@ -40,3 +40,9 @@ def test_archive_load(benchmark, archive: Archive) -> None:
     """A release as `diff` and `gate` read it: through the archive's parsed-run cache."""
     release = benchmark(archive.load, "base")
     assert len(release.profiles[0]) == data.PAIR_STACKS
+
+
+def test_archive_load_normalised(benchmark, archive: Archive) -> None:
+    """The same, normalised for analysis, through the normalised-run cache."""
+    release = benchmark(archive.load, "base", normalised=True)
+    assert release.profiles[0].total == release.info.runs[0].samples
