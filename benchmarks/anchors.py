@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             gzip,
             ours,
             "no slower than gzip",
-            f"{_ratio(gzip, ours)} gzip's time",
+            f"{_ratio(gzip, ours)} faster",
         )
     )
 
