@@ -115,9 +115,9 @@ class BinaryReader(Protocol):
 
 
 # Decoding and splitting run in C over a block at a time. A quarter of a megabyte is as fast
-# as iterating the binary stream's lines; a megabyte was 15% slower (its lines no longer fit in
-# the processor's cache while they are parsed). Iterating lines would hold a very long line
-# three times over, which a memory limit then refuses (tests/reliability).
+# as iterating the binary stream's lines; a megabyte was 15% slower (likely because its lines
+# no longer stay in the processor's cache while they are parsed). Iterating lines would hold a
+# very long line three times over, which a memory limit then refuses (tests/reliability).
 _CHUNK_BYTES = 1 << 18
 
 
