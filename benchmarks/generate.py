@@ -1,8 +1,9 @@
 """Deterministic generator of large, realistic py-spy profiles for the benchmarks.
 
-The same seed and sizes give the same bytes on every machine and Python version: only
-``random.Random`` (whose algorithm Python keeps stable for a given seed) drives the choices,
-never NumPy or ``hash()``.
+The same seed and sizes give the same bytes on every machine: only ``random.Random``, seeded
+with strings, drives the choices, never NumPy or the salted ``hash()``. (Python promises the
+sequence of ``random()`` across versions, not that of every helper built on it, so a new Python
+may generate other, equally realistic profiles: benchmarks compare runs on one machine.)
 
 What makes the profiles realistic, and why it matters for speed:
 
