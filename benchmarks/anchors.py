@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.append(
         Row(
             f"diff + SVG + Markdown, 1 run x {args.stacks:,} stacks per release",
-            "`difffolded.pl A B | flamegraph.pl`",
+            "`difffolded.pl A B`, then `flamegraph.pl`",
             perl,
             ours,
             ">= 5x faster, less memory",
