@@ -16,12 +16,13 @@ Two counts per function and run:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from flamediff.model import Release
+from flamediff.model import Release, Stack
 
 IDLE = "<idle>"
 
@@ -88,39 +89,55 @@ class FunctionCounts:
 
 
 def function_counts(release: Release) -> FunctionCounts:
-    """Count self and total samples of every function in every run of ``release``."""
-    self_by_run: list[dict[str, int]] = []
-    total_by_run: list[dict[str, int]] = []
-    run_samples: list[int] = []
-    for profile in release.profiles:
-        self_counts: dict[str, int] = {}
-        total_counts: dict[str, int] = {}
-        samples = 0
-        for stack, count in profile:
-            samples += count
-            if not stack:
-                self_counts[IDLE] = self_counts.get(IDLE, 0) + count
-                total_counts[IDLE] = total_counts.get(IDLE, 0) + count
-                continue
-            leaf = stack[-1]
-            self_counts[leaf] = self_counts.get(leaf, 0) + count
-            # A set, so a recursive function's time is counted once per sample, not per frame.
-            for name in set(stack):
-                total_counts[name] = total_counts.get(name, 0) + count
-        self_by_run.append(self_counts)
-        total_by_run.append(total_counts)
-        run_samples.append(samples)
+    """Count self and total samples of every function in every run of ``release``.
 
-    functions = tuple(sorted(set().union(*total_by_run))) if total_by_run else ()
-    row_of = {name: row for row, name in enumerate(functions)}
+    The runs of a release share most of their stacks, so each distinct stack is taken apart
+    once (its leaf, and its functions each counted once, so that a recursive function's time
+    counts once per sample), and every run's counts then go through that index with NumPy:
+    counting frame by frame in every run took a second on 16 runs of 20,000 stacks.
+    """
     runs = len(release.profiles)
+    stack_row: dict[Stack, int] = {}
+    run_rows: list[npt.NDArray[np.int64]] = []
+    run_counts: list[npt.NDArray[np.int64]] = []
+    for profile in release.profiles:
+        counts = profile.counts
+        rows = [stack_row.setdefault(stack, len(stack_row)) for stack in counts]
+        run_rows.append(np.array(rows, dtype=np.int64))
+        run_counts.append(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
+    stacks = list(stack_row)  # in row order
+    # Each stack's functions, once each; the empty stack (no Python frame) is IDLE.
+    members = [dict.fromkeys(stack) if stack else _IDLE_ONLY for stack in stacks]
+    # Numbered in order of first sight, in C; renumbered by name once all are known.
+    seen = _Numbering()
+    member_function = np.fromiter(
+        map(seen.__getitem__, chain.from_iterable(members)),
+        dtype=np.int64,
+        count=sum(map(len, members)),
+    )
+    member_stack = np.repeat(
+        np.arange(len(stacks)), np.fromiter(map(len, members), dtype=np.int64, count=len(stacks))
+    )
+    leaf_function = np.fromiter(
+        (seen[stack[-1]] if stack else seen[IDLE] for stack in stacks),
+        dtype=np.int64,
+        count=len(stacks),
+    )
+    functions = tuple(sorted(seen))
+    by_name = np.empty(len(seen), dtype=np.int64)
+    by_name[[seen[name] for name in functions]] = np.arange(len(functions))
+    member_function, leaf_function = by_name[member_function], by_name[leaf_function]
+
     self_matrix = np.zeros((len(functions), runs), dtype=np.int64)
     total_matrix = np.zeros((len(functions), runs), dtype=np.int64)
-    for run in range(runs):
-        for name, count in self_by_run[run].items():
-            self_matrix[row_of[name], run] = count
-        for name, count in total_by_run[run].items():
-            total_matrix[row_of[name], run] = count
+    for run, (present, present_counts) in enumerate(zip(run_rows, run_counts, strict=True)):
+        weights = np.zeros(len(stacks), dtype=np.int64)
+        weights[present] = present_counts
+        self_matrix[:, run] = _weighted_counts(leaf_function, weights, len(functions))
+        total_matrix[:, run] = _weighted_counts(
+            member_function, weights[member_stack], len(functions)
+        )
+    run_samples = [int(present_counts.sum()) for present_counts in run_counts]
 
     walls = [
         run.wall_seconds if run.wall_seconds is not None else np.nan for run in release.info.runs
@@ -134,6 +151,33 @@ def function_counts(release: Release) -> FunctionCounts:
         np.array(run_samples, dtype=np.int64),
         np.array(walls, dtype=np.float64),
     )
+
+
+_IDLE_ONLY = {IDLE: None}
+
+
+class _Numbering(dict[str, int]):
+    """Name -> 0, 1, 2... in order of first lookup; a lookup of a known name runs in C."""
+
+    def __missing__(self, name: str) -> int:
+        number = self[name] = len(self)
+        return number
+
+
+# bincount adds in float64, exact for integers up to 2**53: any real run's samples.
+_EXACT_FLOAT_SUM = 2**53
+
+
+def _weighted_counts(
+    index: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], size: int
+) -> npt.NDArray[np.int64]:
+    """``out[i]`` = sum of ``weights`` where ``index`` is ``i``, in exact integers."""
+    if int(weights.sum()) < _EXACT_FLOAT_SUM:
+        summed = np.bincount(index, weights=weights, minlength=size)
+        return np.rint(summed).astype(np.int64)
+    exact = np.zeros(size, dtype=np.int64)
+    np.add.at(exact, index, weights)
+    return exact
 
 
 def run_table(release: Release) -> pd.DataFrame:
