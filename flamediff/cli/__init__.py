@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlamediffError as error:
         sys.stderr.write(f"error: {error}\n")
         return error.exit_code
+    except MemoryError:
+        # A profile too large for the memory at hand is bad input for this machine, not a bug.
+        sys.stderr.write("error: out of memory: the profiles are too large for this machine\n")
+        return 2
     except SystemExit as done:
         # Typer ends every run with SystemExit: 0, 2 for usage errors, 130 for Ctrl-C, and
         # the code a command raised with typer.Exit (1 when the gate blocks).

@@ -100,7 +100,7 @@ class Pair:
 
 def resolve_names(archive: Archive, base: str | None, head: str | None) -> tuple[str | None, str]:
     """(base, head) names; base is None when head is the first release ever."""
-    head_name = head or archive.latest()
+    head_name = head if head is not None else archive.latest()
     archive.info(head_name)  # a precise error for an unknown head
     if base is None:
         return archive.previous(head_name), head_name

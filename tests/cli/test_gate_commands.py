@@ -187,3 +187,10 @@ def test_diff_writes_the_folded_diff_and_svg(archive: Path, tmp_path: Path, caps
 def test_unknown_releases_and_same_names_exit_2(archive: Path, capsys) -> None:
     assert run(capsys, "diff", "v1", "v9", "--archive", str(archive))[0] == 2
     assert run(capsys, "gate", "v2", "v2", "--archive", str(archive))[0] == 2
+
+
+def test_an_empty_release_name_is_refused_not_taken_for_the_latest(archive: Path, capsys) -> None:
+    code, out, err = run(capsys, "diff", "v1", "", "--archive", str(archive))
+    assert code == 2
+    assert out == ""
+    assert "invalid release name" in err
