@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from flamediff.analysis import stats
-from flamediff.analysis.tables import FunctionCounts, function_counts, seconds_per_sample
+from flamediff.analysis.tables import FunctionCounts, function_counts_of, seconds_per_sample
 from flamediff.errors import AnalysisError, ConfigError
 from flamediff.model import Release
 
@@ -196,9 +196,11 @@ def compare(base: Release, head: Release, options: CompareOptions | None = None)
     """
     options = options or CompareOptions()
     known_rate = bool(base.info.rate_hz) and bool(head.info.rate_hz)
+    # Counted together: the two releases share most of their stacks.
+    base_counts, head_counts = function_counts_of([base, head])
     comparison = compare_counts(
-        function_counts(base),
-        function_counts(head),
+        base_counts,
+        head_counts,
         options,
         base_name=base.name,
         head_name=head.name,
