@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from flamediff.analysis.compare import LOAD_ROW
-from flamediff.analysis.tables import FunctionCounts, function_counts, seconds_per_sample
+from flamediff.analysis.tables import FunctionCounts, function_counts_of, seconds_per_sample
 from flamediff.errors import AnalysisError
 from flamediff.model import FrameName, Release
 
@@ -102,7 +102,8 @@ def history(
         raise AnalysisError(f"metric must be 'self' or 'total', not {metric!r}")
     if not releases:
         raise AnalysisError("no release to show the history of")
-    counts = [function_counts(release) for release in releases]
+    # Counted together: releases next to each other share most of their stacks.
+    counts = function_counts_of(releases)
     for release, release_counts in zip(releases, counts, strict=True):
         if release_counts.runs == 0:
             raise AnalysisError(f"release {release.name} has no runs")
