@@ -30,6 +30,7 @@ from flamediff.cli.gating import (
     run_gate,
 )
 from flamediff.cli.report import (
+    REPORT_ROWS,
     BaseArgument,
     HeadArgument,
     Metric,
@@ -68,7 +69,9 @@ def diff(
             "a 30% function before +50% of a 0.1% one); delta, share, q, name.",
         ),
     ] = SortKey.impact,
-    top: Annotated[int | None, typer.Option("--top", help="Show only the first N functions.")] = 20,
+    top: Annotated[
+        int | None, typer.Option("--top", help="Show only the first N functions.")
+    ] = REPORT_ROWS,
     metric: MetricOption = Metric.self_time,
     pattern: Annotated[
         str | None,

@@ -15,6 +15,7 @@ import typer
 from flamediff.archive import Archive
 from flamediff.cli.common import echo, note, write_output
 from flamediff.cli.report import (
+    REPORT_ROWS,
     Metric,
     Normalisation,
     ReportFormat,
@@ -114,7 +115,7 @@ def run_gate(
     if not flags.no_stats:
         refuse_blind_gate(comparison, policy.alpha)
     result = gate_and_record(store, pair, comparison, policy, reason)
-    text = render_report(comparison, result, ReportFormat.markdown, top=20)
+    text = render_report(comparison, result, ReportFormat.markdown, top=REPORT_ROWS)
     echo(text)
     append_step_summary(text)
     if flags.markdown is not None:

@@ -21,13 +21,17 @@ import typer
 from flamediff.archive import Archive, utc_now
 from flamediff.cli.common import load_for_analysis, note, write_output
 from flamediff.config import Settings
-from flamediff.errors import ArchiveError, ConfigError
+from flamediff.errors import ConfigError
 from flamediff.model import Justification, Release
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from flamediff.gate import GatePolicy, GateResult
+
+
+# Function rows in the reports people read (terminal, Markdown, HTML); JSON and CSV keep all.
+REPORT_ROWS = 20
 
 
 class ReportFormat(StrEnum):
@@ -269,11 +273,17 @@ def exit_code_of(result: GateResult) -> int:
 def write_reports(
     folder: Path, comparison: pd.DataFrame, result: GateResult | None, pair: Pair
 ) -> list[Path]:
-    """The release reports: Markdown and JSON, plus the pictures where they can be drawn."""
+    """The release reports: Markdown and JSON, plus the pictures where they can be drawn.
+
+    People read the top of the table (as many rows as the terminal report shows); machines get
+    every function in report.json.
+    """
+    from flamediff.analysis.compare import view
     from flamediff.render import tables
 
     written = []
-    markdown = tables.render_markdown(comparison, result)
+    shown = view(comparison, top=REPORT_ROWS)
+    markdown = tables.render_markdown(shown, result)
     extras = write_pictures(folder, pair, comparison, result)
     if extras:
         # Relative links, so the folder can be moved, zipped or attached as a whole.
@@ -338,20 +348,15 @@ def write_pictures(
     folder: Path, pair: Pair, comparison: pd.DataFrame, result: GateResult | None = None
 ) -> list[Path]:
     """The differential flame graph, the chart of the largest changes, and the HTML page."""
+    from flamediff.analysis.compare import view
     from flamediff.render.charts import render_delta_chart
     from flamediff.render.html import render_html_report
 
     svg = diff_svg(pair, comparison)
     chart = render_delta_chart(comparison)
-    page = render_html_report(comparison, result, svg=svg, chart_png=chart)
+    page = render_html_report(view(comparison, top=REPORT_ROWS), result, svg=svg, chart_png=chart)
     written = []
     for name, content in (("flamegraph.svg", svg), ("delta.png", chart), ("report.html", page)):
         write_output(folder / name, content)
         written.append(folder / name)
     return written
-
-
-def require_base(base: str | None, head: str) -> str:
-    if base is None:
-        raise ArchiveError(f"{head} is the first release: there is nothing to compare it with")
-    return base
