@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -121,44 +122,59 @@ def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
             )
         runs_of.append(runs)
     stacks = list(stack_row)  # in row order
-    # Each stack's functions, once each; the empty stack (no Python frame) is IDLE.
-    members = [dict.fromkeys(stack) if stack else _IDLE_ONLY for stack in stacks]
-    # Numbered in order of first sight, in C; renumbered by name once all are known.
+    # Each stack's functions, once each (the empty stack, with no Python frame, is IDLE),
+    # numbered in order of first sight in C and renumbered by name once all are known. A
+    # batch of stacks at a time: the sets of 100,000 stacks at once take 50 MB.
     seen = _Numbering()
-    member_function = np.fromiter(
-        map(seen.__getitem__, chain.from_iterable(members)),
-        dtype=np.int64,
-        count=sum(map(len, members)),
-    )
-    member_stack = np.repeat(
-        np.arange(len(stacks)), np.fromiter(map(len, members), dtype=np.int64, count=len(stacks))
-    )
+    function_parts: list[npt.NDArray[np.int32]] = [np.zeros(0, dtype=np.int32)]
+    size_parts: list[npt.NDArray[np.int32]] = [np.zeros(0, dtype=np.int32)]
+    for start in range(0, len(stacks), _BATCH):
+        batch = [
+            dict.fromkeys(stack) if stack else _IDLE_ONLY
+            for stack in stacks[start : start + _BATCH]
+        ]
+        sizes = np.fromiter(map(len, batch), dtype=np.int32, count=len(batch))
+        function_parts.append(
+            np.fromiter(
+                map(seen.__getitem__, chain.from_iterable(batch)),
+                dtype=np.int32,
+                count=int(sizes.sum()),
+            )
+        )
+        size_parts.append(sizes)
+    member_function = np.concatenate(function_parts)
+    member_stack = np.repeat(np.arange(len(stacks), dtype=np.int32), np.concatenate(size_parts))
     leaf_function = np.fromiter(
         (seen[stack[-1]] if stack else seen[IDLE] for stack in stacks),
-        dtype=np.int64,
+        dtype=np.int32,
         count=len(stacks),
     )
     names = sorted(seen)
-    by_name = np.empty(len(seen), dtype=np.int64)
-    by_name[[seen[name] for name in names]] = np.arange(len(names))
+    by_name = np.empty(len(seen), dtype=np.int32)
+    by_name[[seen[name] for name in names]] = np.arange(len(names), dtype=np.int32)
     member_function, leaf_function = by_name[member_function], by_name[leaf_function]
 
+    # bincount adds in float64: exact while no sum can reach 2**53, which a run would need
+    # 2**53 samples divided by its deepest stack to do.
+    deepest = max(map(len, stacks), default=1) or 1
     result = []
     for release, runs in zip(releases, runs_of, strict=True):
-        # The release's functions: those in any of its stacks, whatever their counts.
-        used = np.zeros(len(stacks), dtype=np.int64)
-        for present, _ in runs:
-            used[present] = 1
-        own = np.flatnonzero(_weighted_counts(member_function, used[member_stack], len(names)))
         self_matrix = np.zeros((len(names), len(runs)), dtype=np.int64)
         total_matrix = np.zeros((len(names), len(runs)), dtype=np.int64)
         for run, (present, counts) in enumerate(runs):
-            weights = np.zeros(len(stacks), dtype=np.int64)
+            in_float = int(counts.sum()) * deepest < _EXACT_FLOAT_SUM
+            weights = np.zeros(len(stacks), dtype=np.float64 if in_float else np.int64)
             weights[present] = counts
             self_matrix[:, run] = _weighted_counts(leaf_function, weights, len(names))
             total_matrix[:, run] = _weighted_counts(
                 member_function, weights[member_stack], len(names)
             )
+        # The release's functions: those in any of its stacks, even one counted 0 times.
+        own: npt.NDArray[np.bool_] = np.asarray(total_matrix.any(axis=1))
+        for present, counts in runs:
+            if not counts.all():
+                own[member_function[np.isin(member_stack, present[counts == 0])]] = True
+        own_rows = np.flatnonzero(own)
         walls = [
             run.wall_seconds if run.wall_seconds is not None else np.nan
             for run in release.info.runs
@@ -167,9 +183,9 @@ def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
         walls = (walls + [np.nan] * len(runs))[: len(runs)]
         result.append(
             FunctionCounts(
-                tuple(names[row] for row in own),
-                self_matrix[own],
-                total_matrix[own],
+                tuple(names[row] for row in own_rows),
+                self_matrix[own_rows],
+                total_matrix[own_rows],
                 np.array([int(counts.sum()) for _, counts in runs], dtype=np.int64),
                 np.array(walls, dtype=np.float64),
             )
@@ -178,6 +194,8 @@ def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
 
 
 _IDLE_ONLY = {IDLE: None}
+# Stacks taken apart at a time: a few megabytes of sets.
+_BATCH = 4096
 
 
 class _Numbering(dict[str, int]):
@@ -188,17 +206,21 @@ class _Numbering(dict[str, int]):
         return number
 
 
-# bincount adds in float64, exact for integers up to 2**53: any real run's samples.
 _EXACT_FLOAT_SUM = 2**53
 
 
 def _weighted_counts(
-    index: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], size: int
+    index: npt.NDArray[np.int32],
+    weights: npt.NDArray[np.number[Any]],
+    size: int,
 ) -> npt.NDArray[np.int64]:
-    """``out[i]`` = sum of ``weights`` where ``index`` is ``i``, in exact integers."""
-    if int(weights.sum()) < _EXACT_FLOAT_SUM:
-        summed = np.bincount(index, weights=weights, minlength=size)
-        return np.rint(summed).astype(np.int64)
+    """``out[i]`` = sum of ``weights`` where ``index`` is ``i``, in exact integers.
+
+    Float weights are summed by bincount, which the caller only asks for when every sum stays
+    below 2**53 (exact in float64); integer weights by np.add.at, ten times slower.
+    """
+    if weights.dtype == np.float64:
+        return np.rint(np.bincount(index, weights=weights, minlength=size)).astype(np.int64)
     exact = np.zeros(size, dtype=np.int64)
     np.add.at(exact, index, weights)
     return exact
