@@ -20,7 +20,6 @@ from flamediff.archive import Archive
 from flamediff.config import Settings, load_settings
 from flamediff.errors import FlamediffError
 from flamediff.model import Release
-from flamediff.processors import normalise
 
 ArchiveOption = Annotated[
     Path | None,
@@ -59,9 +58,7 @@ def open_archive(archive: Path | None) -> tuple[Archive, Settings]:
 
 def load_for_analysis(archive: Archive, name: str, *, line_level: bool = False) -> Release:
     """A release with every run normalised for comparison (see flamediff.processors)."""
-    release = archive.load(name)
-    profiles = tuple(normalise(p, line_level=line_level) for p in release.profiles)
-    return Release(release.info, profiles)
+    return archive.load(name, normalised=True, line_level=line_level)
 
 
 def write_output(path: Path, content: str | bytes) -> None:
