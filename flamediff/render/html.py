@@ -21,7 +21,7 @@ import base64
 import hashlib
 import html
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from flamediff.render.tables import (
     _delta,
@@ -33,7 +33,7 @@ from flamediff.render.tables import (
     _rows,
     _share,
     _shown,
-    _with_spread,
+    time_cell,
 )
 
 if TYPE_CHECKING:
@@ -111,16 +111,6 @@ def _inline_svg(svg: str) -> tuple[str, str | None]:
     return body, f"'sha256-{digest}'"
 
 
-def _cell(row: dict[str, Any], side: str, metric: str, unit: str) -> str:
-    if (side == "base" and row["status"] == "new") or (
-        side == "head" and row["status"] == "removed"
-    ):
-        return "—"
-    return _with_spread(
-        row[f"{side}_{metric}_s"], row[f"{side}_{metric}_lo_s"], row[f"{side}_{metric}_hi_s"], unit
-    )
-
-
 def _table(comparison: pd.DataFrame) -> list[str]:
     meta = _meta(comparison)
     unit, metric = str(meta["unit"]), str(meta["metric"])
@@ -143,8 +133,8 @@ def _table(comparison: pd.DataFrame) -> list[str]:
         delta = f'<td class="{kind}">' if kind else "<td>"
         out.append(
             f"<tr{css}><td>{_text(_label(row))}</td>"
-            f"<td>{_text(_cell(row, 'base', metric, unit))}</td>"
-            f"<td>{_text(_cell(row, 'head', metric, unit))}</td>"
+            f"<td>{_text(time_cell(row, 'base', metric, unit))}</td>"
+            f"<td>{_text(time_cell(row, 'head', metric, unit))}</td>"
             f"{delta}{_text(_delta(row))}</td>"
             f"<td>{_text(_share(float(row['head_share'])))}</td>"
             f"<td>{_text(_pvalue(row))}</td></tr>"

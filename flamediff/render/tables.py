@@ -190,6 +190,17 @@ def _with_spread(middle: float, low: float, high: float, unit: str) -> str:
     return text
 
 
+def time_cell(row: dict[str, Any], side: str, metric: str, unit: str) -> str:
+    """One side's time of a comparison row with its spread; a dash where it is absent."""
+    if (side == "base" and row["status"] == "new") or (
+        side == "head" and row["status"] == "removed"
+    ):
+        return "—"
+    return _with_spread(
+        row[f"{side}_{metric}_s"], row[f"{side}_{metric}_lo_s"], row[f"{side}_{metric}_hi_s"], unit
+    )
+
+
 def _percent(value: float, digits: int = 1) -> str:
     return f"{value:+.{digits}f}%" if math.isfinite(value) else "—"
 
@@ -333,22 +344,8 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
     for row in rows:
         cells = [
             escape_markdown(_label(row)),
-            _with_spread(
-                row[f"base_{metric}_s"],
-                row[f"base_{metric}_lo_s"],
-                row[f"base_{metric}_hi_s"],
-                unit,
-            )
-            if row["status"] != "new"
-            else "—",
-            _with_spread(
-                row[f"head_{metric}_s"],
-                row[f"head_{metric}_lo_s"],
-                row[f"head_{metric}_hi_s"],
-                unit,
-            )
-            if row["status"] != "removed"
-            else "—",
+            time_cell(row, "base", metric, unit),
+            time_cell(row, "head", metric, unit),
             # `*` and `~` stand alone in their cell, where Markdown gives them no meaning.
             _delta(row),
             _share(float(row["head_share"])),
@@ -420,22 +417,8 @@ def render_terminal(
             style = "dim"
         table.add_row(
             Text(_label(row), style="bold" if row["status"] == "load" else ""),
-            _with_spread(
-                row[f"base_{metric}_s"],
-                row[f"base_{metric}_lo_s"],
-                row[f"base_{metric}_hi_s"],
-                unit,
-            )
-            if row["status"] != "new"
-            else "—",
-            _with_spread(
-                row[f"head_{metric}_s"],
-                row[f"head_{metric}_lo_s"],
-                row[f"head_{metric}_hi_s"],
-                unit,
-            )
-            if row["status"] != "removed"
-            else "—",
+            time_cell(row, "base", metric, unit),
+            time_cell(row, "head", metric, unit),
             Text(_delta(row), style=style),
             _share(float(row["head_share"])),
             _pvalue(row),
