@@ -385,6 +385,12 @@ def _parsed_run(path: Path, digest: str, samples: int) -> Profile:
     return profile
 
 
+def _normalised_entry(digest: str, line_level: bool) -> tuple[str, bytes]:
+    """The cache variant and key of a run file's normalised profile."""
+    variant = ".normalised-lines" if line_level else ".normalised"
+    return variant, _cache_key(digest, f"{variant} {_normaliser_source()}")
+
+
 def _read_cache(run_path: Path, key: bytes, variant: str = "") -> dict[tuple[str, ...], int] | None:
     """The cached counts of a run, or None when there is no entry valid for these bytes."""
     try:
@@ -511,8 +517,7 @@ class Archive:
             if not normalised:
                 profile = _parsed_run(path, digest, run["samples"])
             else:
-                variant = ".normalised-lines" if line_level else ".normalised"
-                key = _cache_key(digest, f"{variant} {_normaliser_source()}")
+                variant, key = _normalised_entry(digest, line_level)
                 counts = _read_cache(path, key, variant)
                 if counts is not None and sum(counts.values()) == run["samples"]:
                     profile = Profile(counts)
@@ -713,7 +718,14 @@ class ReleaseWriter:
         ):
             for piece in iter_collapsed(profile):
                 stream.write(piece.encode("utf-8"))
-        _write_cache(path, _cache_key(_digest(path.read_bytes())), profile)
+        from flamediff.processors import normalise
+
+        digest = _digest(path.read_bytes())
+        _write_cache(path, _cache_key(digest), profile)
+        # The first comparison after a capture reads this run normalised: have it ready, while
+        # the parsed profile is still in memory.
+        variant, key = _normalised_entry(digest, line_level=False)
+        _write_cache(path, key, normalise(profile), variant)
         self.runs.append(run)
 
     def commit(self, info: ReleaseInfo) -> None:

@@ -33,10 +33,17 @@ def cache_files(archive: Archive) -> list[str]:
     return sorted(path.name for path in (archive.root / "v1" / CACHE_DIR).iterdir())
 
 
-def test_writing_a_run_caches_it_and_loading_gives_back_what_was_written(tmp_path: Path) -> None:
+def test_writing_a_run_caches_it_parsed_and_normalised(tmp_path: Path) -> None:
     archive = store(tmp_path)
-    assert cache_files(archive) == ["run-01.marshal", "run-02.marshal"]
+    assert cache_files(archive) == [
+        "run-01.marshal",
+        "run-01.normalised.marshal",
+        "run-02.marshal",
+        "run-02.normalised.marshal",
+    ]
     assert [p.counts for p in archive.load("v1").profiles] == [r.counts for r in RUNS]
+    normalised = archive.load("v1", normalised=True).profiles
+    assert [p.counts for p in normalised] == [normalise(r).counts for r in RUNS]
 
 
 def test_without_a_cache_the_run_files_are_parsed_and_the_cache_comes_back(tmp_path: Path) -> None:
