@@ -1,4 +1,4 @@
-# flamediff's speed, guarded the way flamediff guards a user's: see docs/performance.md.
+# flamediff's speed, guarded the way flamediff guards a user's: see the Performance section of README.md.
 # Included by the Makefile, which defines BIN and STAMP.
 BENCH_DATA := benchmarks/.data
 # pyproject's addopts disable benchmarks for `make test`; these flags turn them back on, keep
