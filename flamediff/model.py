@@ -45,11 +45,6 @@ class FrameName:
         return self.function if self.file is None else f"{self.function} ({self.file})"
 
 
-def function_of(name: str) -> str:
-    """The per-function identity of a frame name: its line number dropped."""
-    return FrameName.parse(name).without_line()
-
-
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A multiset of stacks. Counts are positive integers; stacks are root first."""
