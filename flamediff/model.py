@@ -77,10 +77,6 @@ class Profile:
         """Apply ``transform`` to every stack, merging stacks that become equal."""
         return Profile.from_pairs((transform(stack), count) for stack, count in self)
 
-    def scaled(self, factor: float) -> dict[Stack, float]:
-        """Counts multiplied by ``factor`` (not a Profile: the result is fractional)."""
-        return {stack: count * factor for stack, count in self}
-
 
 def merge(profiles: Iterable[Profile]) -> Profile:
     """The sum of several profiles (the runs of a release seen as one)."""
