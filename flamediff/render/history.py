@@ -20,17 +20,15 @@ JSON schema history: 1 — first version.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flamediff.render.tables import visible
+from flamediff.render.tables import console_to_string, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,18 +88,7 @@ def render_history_terminal(frame: pd.DataFrame, *, color: bool = True, width: i
             row = cells.get((name, release))
             line.append(_cell(row, *scales[name]) if row else Text("—"))
         table.add_row(*line)
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        soft_wrap=False,
-    )
+    console, buffer = console_to_string(color, width)
     console.print(table)
     console.print(
         Text(

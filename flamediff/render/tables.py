@@ -363,7 +363,8 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _console(color: bool, width: int) -> tuple[Console, io.StringIO]:
+def console_to_string(color: bool, width: int) -> tuple[Console, io.StringIO]:
+    """A rich console that renders into a buffer: names are never read as rich markup."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -396,7 +397,7 @@ def render_terminal(
     meta = _meta(comparison)
     unit = str(meta["unit"])
     metric = str(meta["metric"])
-    console, buffer = _console(color, width)
+    console, buffer = console_to_string(color, width)
     table = Table(
         title=f"{meta['base']} → {meta['head']}: {metric} time per run",
         box=box.SIMPLE_HEAD,
@@ -533,7 +534,7 @@ def render_top_terminal(top: pd.DataFrame, *, color: bool = True, width: int = 1
     """One release's top functions by self and by total time, as two rich tables."""
     meta = top.attrs
     unit = str(meta.get("unit", "s"))
-    console, buffer = _console(color, width)
+    console, buffer = console_to_string(color, width)
     rows = _rows(top)
     for by in ("self", "total"):
         table = Table(
