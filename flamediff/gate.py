@@ -183,7 +183,7 @@ class GateResult:
 
 
 def _percent(fraction: float) -> str:
-    return f"{100.0 * fraction:g}%"
+    return f"{100.0 * fraction:.3g}%"
 
 
 def _as_float(value: object) -> float:
