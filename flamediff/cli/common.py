@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -39,11 +40,45 @@ LineLevelOption = Annotated[
     ),
 ]
 
+MinWidthOption = Annotated[
+    float,
+    typer.Option(
+        "--minwidth",
+        help="Frames narrower than this percent of the width are not drawn (their time still "
+        "counts in their parents), so the SVG stays small whatever the profile's size.",
+    ),
+]
+
 
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+def echo_table(
+    output_format: TableFormat,
+    *,
+    as_json: Callable[[], str],
+    as_csv: Callable[[], str],
+    for_terminal: Callable[[bool, int], str],
+) -> None:
+    """Print a table in the chosen format; for the terminal, fitted and coloured for a person."""
+    if output_format is TableFormat.json:
+        echo(as_json())
+    elif output_format is TableFormat.csv:
+        echo(as_csv())
+    else:
+        echo(for_terminal(use_colour(), terminal_width()))
+
+
+def use_colour() -> bool:
+    """Colour only for a person at a terminal; pipelines and NO_COLOR get plain text."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def settings_with_archive(archive: Path | None) -> Settings:

@@ -11,6 +11,7 @@ import typer
 from flamediff.cli.common import (
     ArchiveOption,
     LineLevelOption,
+    MinWidthOption,
     echo,
     note,
     open_archive,
@@ -90,14 +91,7 @@ def diff(
             help="Draw the base's shape, so code paths that shrank or vanished are visible too.",
         ),
     ] = False,
-    min_width: Annotated[
-        float,
-        typer.Option(
-            "--minwidth",
-            help="Frames narrower than this percent of the "
-            "width are not drawn (their time still counts in their parents).",
-        ),
-    ] = 0.1,
+    min_width: MinWidthOption = 0.1,
     folded: Annotated[
         Path | None,
         typer.Option(

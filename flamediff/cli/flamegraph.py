@@ -10,6 +10,7 @@ import typer
 from flamediff.cli.common import (
     ArchiveOption,
     LineLevelOption,
+    MinWidthOption,
     load_for_analysis,
     note,
     open_archive,
@@ -20,14 +21,7 @@ from flamediff.cli.common import (
 def flamegraph(
     release: Annotated[str, typer.Argument(help="Release to draw.")],
     svg: Annotated[Path, typer.Option("--svg", help="Write the flame graph SVG here.")],
-    min_width: Annotated[
-        float,
-        typer.Option(
-            "--minwidth",
-            help="Frames narrower than this percent of the "
-            "width are not drawn (their time still counts in their parents).",
-        ),
-    ] = 0.1,
+    min_width: MinWidthOption = 0.1,
     line_level: LineLevelOption = False,
     archive: ArchiveOption = None,
 ) -> None:

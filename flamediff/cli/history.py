@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -12,13 +11,13 @@ from flamediff.cli.common import (
     ArchiveOption,
     LineLevelOption,
     TableFormat,
-    echo,
+    echo_table,
     load_for_analysis,
     note,
     open_archive,
     write_output,
 )
-from flamediff.cli.report import Metric, MetricOption, use_colour
+from flamediff.cli.report import Metric, MetricOption
 from flamediff.errors import ArchiveError
 
 
@@ -68,13 +67,14 @@ def history(
         names = names[-last:]
     releases = [load_for_analysis(store, name, line_level=line_level) for name in names]
     frame = history_of(releases, functions or [], metric=metric.value)
-    if output_format is TableFormat.json:
-        echo(tables.render_history_json(frame))
-    elif output_format is TableFormat.csv:
-        echo(tables.render_history_csv(frame))
-    else:
-        width = shutil.get_terminal_size((100, 24)).columns
-        echo(tables.render_history_terminal(frame, color=use_colour(), width=width))
+    echo_table(
+        output_format,
+        as_json=lambda: tables.render_history_json(frame),
+        as_csv=lambda: tables.render_history_csv(frame),
+        for_terminal=lambda color, width: tables.render_history_terminal(
+            frame, color=color, width=width
+        ),
+    )
     if png is not None:
         from flamediff.render.charts import render_history_chart
 

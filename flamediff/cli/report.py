@@ -8,8 +8,6 @@ importing the CLI stays fast.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from flamediff.archive import Archive, utc_now
-from flamediff.cli.common import load_for_analysis, note, write_output
+from flamediff.cli.common import load_for_analysis, note, terminal_width, use_colour, write_output
 from flamediff.config import Settings
 from flamediff.errors import ConfigError
 from flamediff.model import Justification, Release
@@ -244,14 +242,7 @@ def render_report(
         return tables.render_json(shown, result)
     if output_format is ReportFormat.csv:
         return tables.render_csv(shown)
-    return tables.render_terminal(
-        shown, result, color=use_colour(), width=shutil.get_terminal_size((100, 24)).columns
-    )
-
-
-def use_colour() -> bool:
-    """Colour only for a person at a terminal; pipelines and NO_COLOR get plain text."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return tables.render_terminal(shown, result, color=use_colour(), width=terminal_width())
 
 
 def append_step_summary(markdown: str) -> None:

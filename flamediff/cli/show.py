@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Annotated
 
 import typer
@@ -11,11 +10,10 @@ from flamediff.cli.common import (
     ArchiveOption,
     LineLevelOption,
     TableFormat,
-    echo,
+    echo_table,
     load_for_analysis,
     open_archive,
 )
-from flamediff.cli.report import use_colour
 
 
 def show(
@@ -33,10 +31,11 @@ def show(
 
     store, _ = open_archive(archive)
     frame = top_functions(load_for_analysis(store, release, line_level=line_level), top)
-    if output_format is TableFormat.json:
-        echo(tables.render_top_json(frame))
-    elif output_format is TableFormat.csv:
-        echo(tables.render_top_csv(frame))
-    else:
-        width = shutil.get_terminal_size((100, 24)).columns
-        echo(tables.render_top_terminal(frame, color=use_colour(), width=width))
+    echo_table(
+        output_format,
+        as_json=lambda: tables.render_top_json(frame),
+        as_csv=lambda: tables.render_top_csv(frame),
+        for_terminal=lambda color, width: tables.render_top_terminal(
+            frame, color=color, width=width
+        ),
+    )
