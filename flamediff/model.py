@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flamediff.stacks import StackTable
 
 Stack = tuple[str, ...]
 
@@ -45,14 +49,30 @@ class FrameName:
         return self.function if self.file is None else f"{self.function} ({self.file})"
 
 
-@dataclass(frozen=True, slots=True)
 class Profile:
-    """A multiset of stacks. Counts are positive integers; stacks are root first."""
+    """A multiset of stacks. Counts are non-negative integers; stacks are root first.
 
-    counts: Mapping[Stack, int] = field(default_factory=dict)
+    Immutable. A profile holds its stacks as a ``{stack: count}`` mapping, as a
+    :class:`flamediff.stacks.StackTable` (columns of integer frame ids), or both: each form is
+    built from the other on first use and kept. Analysis reads the table, where the work on
+    every frame of every stack is done by NumPy; everything else reads ``counts``.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "counts", MappingProxyType(dict(self.counts)))
+    __slots__ = ("_counts", "_table")
+    _counts: Mapping[Stack, int] | None
+    _table: StackTable | None
+
+    def __init__(self, counts: Mapping[Stack, int] | None = None) -> None:
+        object.__setattr__(self, "_counts", MappingProxyType(dict(counts or {})))
+        object.__setattr__(self, "_table", None)
+
+    @classmethod
+    def from_table(cls, table: StackTable) -> Profile:
+        """A profile of the stacks in ``table``; the mapping is only built if asked for."""
+        profile = cls.__new__(cls)
+        object.__setattr__(profile, "_counts", None)
+        object.__setattr__(profile, "_table", table)
+        return profile
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[Stack, int]]) -> Profile:
@@ -63,15 +83,55 @@ class Profile:
                 counts[stack] = counts.get(stack, 0) + count
         return cls(counts)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Profile is immutable: cannot set {name!r}")
+
+    @property
+    def counts(self) -> Mapping[Stack, int]:
+        if self._counts is None:
+            assert self._table is not None
+            object.__setattr__(self, "_counts", MappingProxyType(self._table.to_counts()))
+        assert self._counts is not None
+        return self._counts
+
+    @property
+    def table(self) -> StackTable:
+        """The profile in columns (see :mod:`flamediff.stacks`)."""
+        if self._table is None:
+            from flamediff.stacks import StackTable
+
+            object.__setattr__(self, "_table", StackTable.from_counts(self.counts))
+        assert self._table is not None
+        return self._table
+
+    @property
+    def has_table(self) -> bool:
+        """Whether the columns are already built, so that reading them costs nothing."""
+        return self._table is not None
+
     @property
     def total(self) -> int:
+        if self._counts is None and self._table is not None:
+            return self._table.total
         return sum(self.counts.values())
 
     def __len__(self) -> int:
+        if self._counts is None and self._table is not None:
+            return len(self._table)
         return len(self.counts)
 
     def __iter__(self) -> Iterator[tuple[Stack, int]]:
         return iter(self.counts.items())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Profile):
+            return NotImplemented
+        return self.counts == other.counts
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Profile({dict(self.counts)!r})"
 
     def map_stacks(self, transform: Callable[[Stack], Stack]) -> Profile:
         """Apply ``transform`` to every stack, merging stacks that become equal."""
@@ -79,7 +139,18 @@ class Profile:
 
 
 def merge(profiles: Iterable[Profile]) -> Profile:
-    """The sum of several profiles (the runs of a release seen as one)."""
+    """The sum of several profiles (the runs of a release seen as one).
+
+    Profiles that already hold their columns (runs read from the archive) are added as
+    columns: building the mapping of 100,000 stacks costs more than the whole sum.
+    """
+    profiles = list(profiles)
+    if len(profiles) == 1:
+        return profiles[0]
+    if profiles and all(profile.has_table for profile in profiles):
+        from flamediff.stacks import merge as merge_tables
+
+        return Profile.from_table(merge_tables([profile.table for profile in profiles]))
     return Profile.from_pairs(pair for profile in profiles for pair in profile)
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from flamediff.model import Release, Stack
+from flamediff.model import Release
 
 IDLE = "<idle>"
 
@@ -96,121 +95,109 @@ def function_counts(release: Release) -> FunctionCounts:
 
 
 def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
-    """:func:`function_counts` of each release, sharing the work on the stacks they share.
+    """:func:`function_counts` of each release, over one numbering of the functions.
 
-    The runs of a release, and releases next to each other, share most of their stacks, so
-    each distinct stack is taken apart once (its leaf, and its functions each counted once, so
-    that a recursive function's time counts once per sample), and every run's counts then go
-    through that index with NumPy: counting frame by frame in every run took a second on 16
-    runs of 20,000 stacks.
+    Every run is read in columns (:class:`flamediff.stacks.StackTable`): a function's self
+    samples are a weighted count of the stacks' leaf ids, its total samples a weighted count of
+    the distinct ids of each stack. Finding those is a sort of each stack's ids, done for
+    thousands of stacks at once as the rows of a matrix, so no Python code runs per frame.
     """
-    stack_row: dict[Stack, int] = {}
-    # Per release, per run: the rows of the run's stacks and their counts.
-    runs_of: list[list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]] = []
-    for release in releases:
-        runs = []
-        for profile in release.profiles:
-            stack_counts = profile.counts
-            runs.append(
-                (
-                    np.array(
-                        [stack_row.setdefault(stack, len(stack_row)) for stack in stack_counts],
-                        dtype=np.int64,
-                    ),
-                    np.fromiter(stack_counts.values(), dtype=np.int64, count=len(stack_counts)),
-                )
-            )
-        runs_of.append(runs)
-    stacks = list(stack_row)  # in row order
-    # Each stack's functions, once each (the empty stack, with no Python frame, is IDLE),
-    # numbered in order of first sight in C and renumbered by name once all are known. A
-    # batch of stacks at a time: the sets of 100,000 stacks at once take 50 MB.
-    seen = _Numbering()
-    function_parts: list[npt.NDArray[np.int32]] = [np.zeros(0, dtype=np.int32)]
-    size_parts: list[npt.NDArray[np.int32]] = [np.zeros(0, dtype=np.int32)]
-    for start in range(0, len(stacks), _BATCH):
-        batch = [
-            dict.fromkeys(stack) if stack else _IDLE_ONLY
-            for stack in stacks[start : start + _BATCH]
-        ]
-        sizes = np.fromiter(map(len, batch), dtype=np.int32, count=len(batch))
-        function_parts.append(
-            np.fromiter(
-                map(seen.__getitem__, chain.from_iterable(batch)),
-                dtype=np.int32,
-                count=int(sizes.sum()),
-            )
-        )
-        size_parts.append(sizes)
-    member_function = np.concatenate(function_parts)
-    member_stack = np.repeat(np.arange(len(stacks), dtype=np.int32), np.concatenate(size_parts))
-    leaf_function = np.fromiter(
-        (seen[stack[-1]] if stack else seen[IDLE] for stack in stacks),
-        dtype=np.int32,
-        count=len(stacks),
+    tables_of = [[profile.table for profile in release.profiles] for release in releases]
+    # Functions are frame names, plus IDLE for the empty stack, sorted.
+    functions = tuple(
+        sorted({IDLE}.union(*(table.names for tables in tables_of for table in tables)))
     )
-    names = sorted(seen)
-    by_name = np.empty(len(seen), dtype=np.int32)
-    by_name[[seen[name] for name in names]] = np.arange(len(names), dtype=np.int32)
-    member_function, leaf_function = by_name[member_function], by_name[leaf_function]
+    position = {name: row for row, name in enumerate(functions)}
+    idle = position[IDLE]
 
-    # bincount adds in float64: exact while no sum can reach 2**53, which a run would need
-    # 2**53 samples divided by its deepest stack to do.
-    deepest = max(map(len, stacks), default=1) or 1
     result = []
-    for release, runs in zip(releases, runs_of, strict=True):
-        self_matrix = np.zeros((len(names), len(runs)), dtype=np.int64)
-        total_matrix = np.zeros((len(names), len(runs)), dtype=np.int64)
-        for run, (present, counts) in enumerate(runs):
-            in_float = int(counts.sum()) * deepest < _EXACT_FLOAT_SUM
-            weights = np.zeros(len(stacks), dtype=np.float64 if in_float else np.int64)
-            weights[present] = counts
-            self_matrix[:, run] = _weighted_counts(leaf_function, weights, len(names))
-            total_matrix[:, run] = _weighted_counts(
-                member_function, weights[member_stack], len(names)
-            )
+    for release, tables in zip(releases, tables_of, strict=True):
+        self_matrix = np.zeros((len(functions), len(tables)), dtype=np.int64)
+        total_matrix = np.zeros((len(functions), len(tables)), dtype=np.int64)
         # The release's functions: those in any of its stacks, even one counted 0 times.
-        own: npt.NDArray[np.bool_] = np.asarray(total_matrix.any(axis=1))
-        for present, counts in runs:
-            if not counts.all():
-                own[member_function[np.isin(member_stack, present[counts == 0])]] = True
+        own = np.zeros(len(functions), dtype=np.bool_)
+        for run, table in enumerate(tables):
+            # The row of each of the table's frame ids, and of -1 (the empty stack's leaf).
+            function_of = np.fromiter(
+                map(position.__getitem__, (*table.names, IDLE)),
+                dtype=np.int32,
+                count=len(table.names) + 1,
+            )
+            frames = function_of[table.frames]
+            leaves = table.leaves()
+            exact = table.total * max(int(table.depths.max(initial=1)), 1) < _EXACT_FLOAT_SUM
+            counts = table.counts.astype(np.float64) if exact else table.counts
+            self_matrix[:, run] = _weighted_counts(function_of[leaves], counts, len(functions))
+            members, stack_of = _distinct_members(frames, table.offsets)
+            total = _weighted_counts(members, counts[stack_of], len(functions))
+            empty = leaves < 0
+            total[idle] += int(table.counts[empty].sum())
+            total_matrix[:, run] = total
+            used = np.bincount(table.frames, minlength=len(table.names)) > 0
+            own[function_of[:-1][used]] = True
+            own[idle] |= bool(empty.any())
         own_rows = np.flatnonzero(own)
         walls = [
             run.wall_seconds if run.wall_seconds is not None else np.nan
             for run in release.info.runs
         ]
         # Run metadata may be missing or shorter than the profiles (hand-made releases).
-        walls = (walls + [np.nan] * len(runs))[: len(runs)]
+        walls = (walls + [np.nan] * len(tables))[: len(tables)]
         result.append(
             FunctionCounts(
-                tuple(names[row] for row in own_rows),
+                tuple(functions[row] for row in own_rows),
                 self_matrix[own_rows],
                 total_matrix[own_rows],
-                np.array([int(counts.sum()) for _, counts in runs], dtype=np.int64),
+                np.array([table.total for table in tables], dtype=np.int64),
                 np.array(walls, dtype=np.float64),
             )
         )
     return result
 
 
-_IDLE_ONLY = {IDLE: None}
-# Stacks taken apart at a time: a few megabytes of sets.
-_BATCH = 4096
+# Frames sorted at a time, as rows of a matrix padded to the deepest stack among them: a few
+# megabytes, however deep a few stacks are.
+_CHUNK_FRAMES = 1 << 20
 
 
-class _Numbering(dict[str, int]):
-    """Name -> 0, 1, 2... in order of first lookup; a lookup of a known name runs in C."""
+def _distinct_members(
+    frames: npt.NDArray[np.int32], offsets: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """Each stack's distinct ids, and the stack each belongs to (a recursive call counts once).
 
-    def __missing__(self, name: str) -> int:
-        number = self[name] = len(self)
-        return number
+    Stacks are grouped by depth in powers of two and each group's rows laid out as a matrix
+    one power wide, padded by repeating each row's last id (padding at most doubles it); each
+    row is then sorted, and an id equal to the one before it dropped.
+    """
+    depths = np.diff(offsets)
+    members: list[npt.NDArray[np.int32]] = [np.zeros(0, dtype=np.int32)]
+    owners: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    group = np.zeros(len(depths), dtype=np.int64)
+    deep = depths > 1
+    group[deep] = np.ceil(np.log2(depths[deep])).astype(np.int64)
+    group[depths == 0] = -1  # the empty stack has no member
+    for level in np.unique(group[group >= 0]).tolist():
+        width = 1 << level
+        stacks = np.flatnonzero(group == level)
+        step = max(1, _CHUNK_FRAMES // width)
+        for start in range(0, len(stacks), step):
+            rows = stacks[start : start + step]
+            last = offsets[rows + 1][:, None] - 1
+            matrix = frames[np.minimum(offsets[rows][:, None] + np.arange(width), last)]
+            matrix.sort(axis=1)
+            keep = np.empty(matrix.shape, dtype=np.bool_)
+            keep[:, 0] = True
+            np.not_equal(matrix[:, 1:], matrix[:, :-1], out=keep[:, 1:])
+            members.append(matrix[keep])
+            owners.append(np.repeat(rows, keep.sum(axis=1)))
+    return np.concatenate(members), np.concatenate(owners)
 
 
 _EXACT_FLOAT_SUM = 2**53
 
 
 def _weighted_counts(
-    index: npt.NDArray[np.int32],
+    index: npt.NDArray[np.integer[Any]],
     weights: npt.NDArray[np.number[Any]],
     size: int,
 ) -> npt.NDArray[np.int64]:

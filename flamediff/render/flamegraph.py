@@ -49,17 +49,18 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from hashlib import blake2b
 from importlib.resources import files
-from itertools import accumulate
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple
 
-from flamediff.model import FrameName, Profile, Stack
+import numpy as np
+
+from flamediff.model import FrameName, Profile
+from flamediff.stacks import StackTable, common_names
 
 ColourBy = Literal["self", "total"]
 COLOUR_BY: Final = ("self", "total")
@@ -174,7 +175,9 @@ def render_diff_svg(
     if colour_by not in COLOUR_BY:
         raise ValueError(f"colour_by must be 'self' or 'total', not {colour_by!r}")
     base_counts, head_counts = _with_idle(base), _with_idle(head)
-    base_total, head_total = sum(base_counts.values()), sum(head_counts.values())
+    names = common_names([base_counts, head_counts])
+    base_counts, head_counts = base_counts.renamed(names), head_counts.renamed(names)
+    base_total, head_total = base_counts.total, head_counts.total
     factor = 1.0
     if normalize and base_total and head_total:
         factor = (head_total / head_runs) / (base_total / base_runs)
@@ -248,9 +251,9 @@ def render_flamegraph_svg(
     """
     _check_arguments(min_width, width, rate_hz, {"runs": runs})
     counts = _with_idle(profile)
-    total = sum(counts.values())
+    total = counts.total
     scale = _Scale(runs, rate_hz)
-    frames = _layout(counts, {}, total * min_width / 100)
+    frames = _layout(counts, StackTable.empty(), total * min_width / 100)
     drawn: list[tuple[_Frame, str, str, bool]] = []
     for frame in frames:
         tip = (
@@ -285,78 +288,108 @@ def _check_arguments(
         raise ValueError(f"width must be at least {MIN_WIDTH_PX} px, not {width}")
 
 
-def _with_idle(profile: Profile) -> Mapping[Stack, int]:
-    """The profile's counts with the empty stack drawn as an ``<idle>`` frame."""
-    if () not in profile.counts:
-        return profile.counts  # nothing to move: no copy of 100,000 stacks
-    counts = dict(profile.counts)
-    idle = counts.pop((), 0)
-    if idle:
-        counts[(IDLE_FRAME,)] = counts.get((IDLE_FRAME,), 0) + idle
-    return counts
+def _with_idle(profile: Profile) -> StackTable:
+    """The profile's columns with the empty stack drawn as an ``<idle>`` frame."""
+    table = profile.table
+    if len(table) == 0 or table.offsets[1] != 0:
+        return table  # no empty stack (it sorts first): nothing to move
+    idle_count = int(table.counts[0])
+    names = tuple(sorted({*table.names, IDLE_FRAME}))
+    rest = StackTable(table.names, table.frames, table.offsets[1:], table.counts[1:]).renamed(names)
+    if not idle_count:
+        return rest
+    idle = names.index(IDLE_FRAME)
+    # `(<idle>,)` sorts after every stack whose root sorts before it, and right before the
+    # stacks that extend it.
+    roots = rest.frames[rest.offsets[:-1]]
+    at = int(np.searchsorted(roots, idle, side="left"))
+    counts = rest.counts.copy()
+    if at < len(rest) and roots[at] == idle and rest.offsets[at + 1] - rest.offsets[at] == 1:
+        counts[at] += idle_count
+        return StackTable(names, rest.frames, rest.offsets, counts)
+    start = int(rest.offsets[at])
+    frames = np.insert(rest.frames, start, np.int32(idle))
+    offsets = np.insert(rest.offsets, at + 1, start + 1)
+    offsets[at + 2 :] += 1
+    return StackTable(names, frames, offsets, np.insert(counts, at, idle_count))
 
 
-def _layout(
-    shape: Mapping[Stack, int], other: Mapping[Stack, int], min_count: float
-) -> list[_Frame]:
+def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Frame]:
     """The frames of ``shape`` at least ``min_count`` samples wide, with ``other``'s counts.
 
-    Top down over the sorted union of stacks (see the module docstring). Stacks only in
-    ``other`` have no width but still add to the ``other`` totals of their drawn ancestors.
-    Frames come out in the order a left-to-right sweep would close them (by the row their
-    span ends at, shallowest first), the root last.
+    Both tables number frames alike (one list of names). Top down over the sorted stacks (see
+    the module docstring), walking ``other``'s rows beside ``shape``'s: a frame's rows in
+    ``other`` are those under the same path, found by bisection in its parent's. Stacks only
+    in ``other`` have no width but still add to the ``other`` totals of their drawn
+    ancestors. Frames come out in the order a left-to-right sweep would close them (by the
+    row their span ends at, shallowest first), the root last.
     """
     # Zero-width frames (code only in `other`) are never drawn, whatever min_width says.
     min_count = max(min_count, 1)
-    # Counts are looked up in dict order, before sorting: after it, the lookups wander
-    # through memory and cost more than the sort.
-    rows = [(stack, count, other.get(stack, 0)) for stack, count in shape.items()]
-    if other:
-        rows += [(stack, 0, count) for stack, count in other.items() if stack not in shape]
-    rows.sort(key=itemgetter(0))
-    stacks = [row[0] for row in rows]
+    depths, other_depths = shape.depths, other.depths
     # Samples of all rows before row i, so that any span's width is one subtraction.
-    position = [0, *accumulate(row[1] for row in rows)]
-    other_position = [0, *accumulate(row[2] for row in rows)]
+    position = np.zeros(len(shape) + 1, dtype=np.int64)
+    np.cumsum(shape.counts, out=position[1:])
+    other_position = np.zeros(len(other) + 1, dtype=np.int64)
+    np.cumsum(other.counts, out=other_position[1:])
+    names = shape.names
 
     found: list[tuple[int, int, _Frame]] = []  # (row the span ends at, level, frame)
-    spans = [(0, 0, len(rows))]  # (level, first row, end row) whose frames are to be found
+    # (level, first row, end row) of the spans whose children are to be found, in both tables
+    spans = [(0, 0, len(shape), 0, len(other))]
     while spans:
-        level, row, end = spans.pop()
-        if row < end and len(stacks[row]) == level:
+        level, row, end, other_row, other_end = spans.pop()
+        if row < end and depths[row] == level:
             row += 1  # the parent's own stack: its self time, not a child
-        prefix = itemgetter(slice(0, level + 1))
-        # The children of a span are runs of rows sharing one more frame; each run is found
-        # by bisection, and the walk stops once what is left cannot hold a drawn frame, so
-        # the cost follows the frames drawn rather than the stacks.
-        while row < end and position[end] - position[row] >= min_count:
-            child = prefix(stacks[row])
-            last = bisect_right(stacks, child, row + 1, end, key=prefix)
-            total = position[last] - position[row]
-            if total >= min_count:
-                stack, count, other_count = rows[row]
-                own = len(stack) == level + 1
-                found.append(
-                    (
-                        last,
-                        level,
-                        _Frame(
-                            level + 1,
-                            position[row],
-                            total,
-                            stack[level],
-                            other_position[last] - other_position[row],
-                            count if own else 0,
-                            other_count if own else 0,
-                        ),
-                    )
+        if other_row < other_end and other_depths[other_row] == level:
+            other_row += 1
+        if position[end] - position[row] < min_count:
+            continue
+        # Every row left is deeper than `level`; its frame there names the child it is under.
+        # The frames of consecutive rows sharing a path are sorted, so each child is a run.
+        column = shape.frames[shape.offsets[row:end] + level]
+        cuts = np.flatnonzero(column[1:] != column[:-1]) + 1
+        starts = np.concatenate(([0], cuts)) + row
+        ends = np.concatenate((cuts, [end - row])) + row
+        totals = position[ends] - position[starts]
+        wide = np.flatnonzero(totals >= min_count)
+        if not len(wide):
+            continue
+        other_column = other.frames[other.offsets[other_row:other_end] + level]
+        children = column[starts[wide] - row]
+        other_starts = np.searchsorted(other_column, children, side="left") + other_row
+        other_ends = np.searchsorted(other_column, children, side="right") + other_row
+        for child, first, last, total, other_first, other_last in zip(
+            children.tolist(),
+            starts[wide].tolist(),
+            ends[wide].tolist(),
+            totals[wide].tolist(),
+            other_starts.tolist(),
+            other_ends.tolist(),
+            strict=True,
+        ):
+            own = depths[first] == level + 1
+            other_own = other_first < other_last and other_depths[other_first] == level + 1
+            found.append(
+                (
+                    last,
+                    level,
+                    _Frame(
+                        level + 1,
+                        int(position[first]),
+                        total,
+                        names[child],
+                        int(other_position[other_last] - other_position[other_first]),
+                        int(shape.counts[first]) if own else 0,
+                        int(other.counts[other_first]) if other_own else 0,
+                    ),
                 )
-                spans.append((level + 1, row, last))
-            row = last
+            )
+            spans.append((level + 1, first, last, other_first, other_last))
     found.sort(key=itemgetter(0, 1))
     frames = [frame for _, _, frame in found]
     if position[-1] > 0:
-        frames.append(_Frame(0, 0, position[-1], ROOT_FRAME, other_position[-1], 0, 0))
+        frames.append(_Frame(0, 0, int(position[-1]), ROOT_FRAME, int(other_position[-1]), 0, 0))
     return frames
 
 

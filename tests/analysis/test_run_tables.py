@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flamediff.analysis.tables import (
     IDLE,
@@ -95,3 +97,42 @@ def test_spread_is_the_interquartile_range(make_release):
     assert (row["self_lo_s"], row["self_s"], row["self_hi_s"]) == pytest.approx(
         tuple(np.percentile([1, 2, 3, 4, 5], [25, 50, 75]))
     )
+
+
+def _reference_counts(runs):
+    """Self and total samples per function and run, counted stack by stack."""
+    self_counts, total_counts = {}, {}
+    for run, mapping in enumerate(runs):
+        for stack, count in mapping.items():
+            names = stack or (IDLE,)
+            self_counts.setdefault(names[-1], {}).setdefault(run, 0)
+            self_counts[names[-1]][run] += count
+            for name in set(names):
+                total_counts.setdefault(name, {}).setdefault(run, 0)
+                total_counts[name][run] += count
+    return self_counts, total_counts
+
+
+# Few names, so stacks recurse; depths past 64 fill the wider padding groups.
+_names = st.sampled_from(["main", "f", "g", "<idle>", "h (m.py)"])
+_stack = st.one_of(
+    st.lists(_names, max_size=6),
+    st.lists(_names, min_size=60, max_size=140),
+).map(tuple)
+_run = st.dictionaries(_stack, st.integers(min_value=0, max_value=50), max_size=12)
+
+
+@given(st.lists(_run, min_size=1, max_size=3))
+def test_function_counts_agree_with_counting_stack_by_stack(runs):
+    from builders import release
+
+    from flamediff.model import Profile
+
+    counts = function_counts(release("v1", [Profile(run) for run in runs]))
+    self_counts, total_counts = _reference_counts(runs)
+    assert set(counts.functions) == set(total_counts)
+    for row, name in enumerate(counts.functions):
+        for run in range(len(runs)):
+            assert counts.self_samples[row, run] == self_counts.get(name, {}).get(run, 0)
+            assert counts.total_samples[row, run] == total_counts[name].get(run, 0)
+    assert counts.run_samples.tolist() == [sum(run.values()) for run in runs]

@@ -137,13 +137,18 @@ def test_an_interrupted_capture_leaves_nothing_behind(tmp_path: Path, signum: in
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Interrupt once a run or two has been taken and another one is under way.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not load_processes(orders):
-        time.sleep(0.05)
-    time.sleep(1.0)
+    # Interrupt once a run has been taken and the next one is under way: the progress line
+    # of the first run says so, however slow or busy the machine is.
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "run 1/20" in line:
+            break
+    time.sleep(0.1)
     process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    _, rest = process.communicate(timeout=60)
+    err = "".join(seen) + rest
     assert process.returncode in (130, -signum), err
     assert "Traceback" not in err
     assert "interrupted: nothing of r1 was archived" in err

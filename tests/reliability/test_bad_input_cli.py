@@ -397,9 +397,12 @@ def import_in_child(files: list[Path], archive: Path, memory_mb: int) -> tuple[i
         "sys.stdout.write(status.split('VmHWM:')[1].split()[0])\n"
         "sys.exit(code)\n"
     )
+    # OpenBLAS, loaded with NumPy, reserves address space for a thread per core; the limit is
+    # on what flamediff reads, not on that reservation, which RSS never sees.
     result = subprocess.run(
         [sys.executable, "-c", probe, "import", "big", *map(str, files), "--archive", str(archive)],
         preexec_fn=limit,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
         timeout=120,

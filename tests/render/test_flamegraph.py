@@ -17,11 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flamediff.model import Profile, Stack
+from flamediff.stacks import StackTable, common_names
 from flamediff.render.flamegraph import (
     FRAME_HEIGHT,
     PAD_X,
     PALETTES,
     _layout,
+    _with_idle,
     render_diff_svg,
     render_flamegraph_svg,
 )
@@ -451,7 +453,9 @@ folded_counts = st.dictionaries(stacks, st.integers(min_value=1, max_value=50), 
 def test_layout_sweep_agrees_with_a_naive_tree(
     shape: dict[Stack, int], other: dict[Stack, int], min_count: int
 ) -> None:
-    frames = _layout(shape, other, min_count)
+    shape_table, other_table = StackTable.from_counts(shape), StackTable.from_counts(other)
+    names = common_names([shape_table, other_table])
+    frames = _layout(shape_table.renamed(names), other_table.renamed(names), min_count)
     if not shape:
         assert frames == []  # nothing to draw, not even the root
         return
@@ -496,3 +500,16 @@ def test_the_test_verdicts_mute_noise_and_keep_a_small_real_change_visible() -> 
     # A real change next to a larger one is not left nearly white.
     assert is_blue(judged["small"])
     assert saturation(judged["small"]) > saturation(plain["small"])
+
+
+idle_stacks = st.lists(st.sampled_from(["<idle>", "a", "<b", "="]), max_size=3).map(tuple)
+
+
+@given(st.dictionaries(idle_stacks, st.integers(min_value=0, max_value=9), max_size=12))
+def test_empty_stacks_are_drawn_as_one_idle_frame_in_its_sorted_place(counts: dict) -> None:
+    table = _with_idle(Profile(counts))
+    expected = {stack: count for stack, count in counts.items() if stack}
+    if counts.get(()):
+        expected[("<idle>",)] = expected.get(("<idle>",), 0) + counts[()]
+    assert table.to_counts() == expected
+    assert [table.stack(row) for row in range(len(table))] == sorted(expected)
