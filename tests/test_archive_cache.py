@@ -33,8 +33,14 @@ def cache_files(archive: Archive) -> list[str]:
     return sorted(path.name for path in (archive.root / "v1" / CACHE_DIR).iterdir())
 
 
-def test_writing_a_run_caches_it_parsed_and_normalised(tmp_path: Path) -> None:
+def test_writing_a_run_caches_it_normalised_and_a_plain_read_caches_it_parsed(
+    tmp_path: Path,
+) -> None:
     archive = store(tmp_path)
+    assert cache_files(archive) == ["run-01.normalised.marshal", "run-02.normalised.marshal"]
+    normalised = archive.load("v1", normalised=True).profiles
+    assert [p.counts for p in normalised] == [normalise(r).counts for r in RUNS]
+    assert [p.counts for p in archive.load("v1").profiles] == [r.counts for r in RUNS]
     assert cache_files(archive) == [
         "run-01.marshal",
         "run-01.normalised.marshal",
@@ -42,8 +48,6 @@ def test_writing_a_run_caches_it_parsed_and_normalised(tmp_path: Path) -> None:
         "run-02.normalised.marshal",
     ]
     assert [p.counts for p in archive.load("v1").profiles] == [r.counts for r in RUNS]
-    normalised = archive.load("v1", normalised=True).profiles
-    assert [p.counts for p in normalised] == [normalise(r).counts for r in RUNS]
 
 
 def test_without_a_cache_the_run_files_are_parsed_and_the_cache_comes_back(tmp_path: Path) -> None:
@@ -71,12 +75,17 @@ def test_a_damaged_cache_entry_is_ignored_and_rewritten(tmp_path: Path, damage: 
     assert entry.read_bytes() != damage
 
 
-def test_a_valid_header_over_damaged_data_is_ignored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variant", ["", ".normalised"])
+def test_a_valid_header_over_damaged_data_is_ignored(tmp_path: Path, variant: str) -> None:
     archive = store(tmp_path)
-    entry = archive.root / "v1" / CACHE_DIR / "run-01.marshal"
-    header = b"".join(entry.read_bytes().split(b"\n", 2)[:2]) + b"\n"
-    entry.write_bytes(header.replace(b"cache", b"cache", 1) + b"\x00not zlib")
+    archive.load("v1")  # writes the parsed entries
+    entry = archive.root / "v1" / CACHE_DIR / f"run-01{variant}.marshal"
+    header = b"\n".join(entry.read_bytes().split(b"\n", 2)[:2]) + b"\n"
+    entry.write_bytes(header + b"\x00not zlib, not marshal")
     assert archive.load("v1").profiles[0].counts == RUNS[0].counts
+    assert archive.load("v1", normalised=True).profiles[0].counts == normalise(RUNS[0]).counts
+    assert entry.read_bytes().startswith(header)
+    assert not entry.read_bytes().endswith(b"not marshal")
 
 
 def test_an_archive_where_no_cache_can_be_written_still_loads(tmp_path: Path) -> None:
