@@ -25,8 +25,8 @@ test: $(STAMP) ## run the test suite (real py-spy captures included)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff and mypy; fails on any finding
-	$(BIN)/ruff check flamediff tests
-	$(BIN)/ruff format --check flamediff tests
+	$(BIN)/ruff check flamediff tests benchmarks
+	$(BIN)/ruff format --check flamediff tests benchmarks
 	$(BIN)/mypy
 
 demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy; list, show, diff, history, gate

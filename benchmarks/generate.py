@@ -17,8 +17,8 @@ What makes the profiles realistic, and why it matters for speed:
 - A head release is the base with the changes a diff must find: hot functions that regressed,
   one that got faster, stacks that vanished and new ones.
 
-Sizes of the benchmarks and anchors (see the Performance section of README.md): a pair of 100,000 unique stacks
-(about 150 MB of text each), and releases of 8 runs of 20,000 stacks each.
+Sizes of the benchmarks and anchors (see the Performance section of README.md): a pair of
+100,000 unique stacks (about 150 MB of text each), and releases of 8 runs of 20,000 stacks each.
 
 CLI::
 

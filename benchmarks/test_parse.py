@@ -37,12 +37,12 @@ def test_parse_archived_run_file(benchmark, archive: Archive) -> None:
 
 
 def test_archive_load(benchmark, archive: Archive) -> None:
-    """A release as `diff` and `gate` read it: through the archive's parsed-run cache."""
+    """A release as `export` and `check` read it: through the parsed-run cache."""
     release = benchmark(archive.load, "base")
     assert len(release.profiles[0]) == data.PAIR_STACKS
 
 
 def test_archive_load_normalised(benchmark, archive: Archive) -> None:
-    """The same, normalised for analysis, through the normalised-run cache."""
+    """A release as `diff` and `gate` read it: normalised, in columns, from the cache."""
     release = benchmark(archive.load, "base", normalised=True)
     assert release.profiles[0].total == release.info.runs[0].samples

@@ -159,6 +159,51 @@ def _terminating(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[
                 process.wait()
 
 
+# How long a load may sit killed but held by py-spy before py-spy is stopped to release it.
+_HELD_SECONDS = 2.0
+_POLL_SECONDS = 0.25
+
+
+def _communicate_releasing_a_killed_load(spy: subprocess.Popen[bytes], load_pid: int) -> bytes:
+    """py-spy's stderr once it exits; if the load is killed while py-spy holds it, stop py-spy.
+
+    py-spy pauses the load (ptrace) for every sample. A SIGKILL that arrives during a pause
+    takes effect at once on Linux, but some kernels (gVisor's) deliver it only when the tracer
+    lets go, and py-spy, reading a dying process, may never: the capture would wait forever.
+    """
+    held_since: float | None = None
+    while True:
+        try:
+            return spy.communicate(timeout=_POLL_SECONDS)[1]
+        except subprocess.TimeoutExpired:
+            if not kill_pending(load_pid):
+                held_since = None
+            elif held_since is None:
+                held_since = time.monotonic()
+            elif time.monotonic() - held_since > _HELD_SECONDS:
+                spy.terminate()
+
+
+def kill_pending(pid: int) -> bool:
+    """Whether a SIGKILL waits to be delivered to ``pid`` (Linux's /proc; False elsewhere)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return pending_signals(status) & (1 << (signal.SIGKILL - 1)) != 0
+
+
+def pending_signals(status: str) -> int:
+    """The bit mask of signals pending for a thread or its process, from /proc/PID/status."""
+    mask = 0
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name in {"SigPnd", "ShdPnd"}:
+            with contextlib.suppress(ValueError):
+                mask |= int(value.strip(), 16)
+    return mask
+
+
 class PySpyRunner:
     """Runs the load under py-spy once per ``run()`` call."""
 
@@ -231,7 +276,7 @@ class PySpyRunner:
                         preexec_fn=_die_with_parent(),
                     )
                     with _terminating(spy):
-                        _, spy_err = spy.communicate()
+                        spy_err = _communicate_releasing_a_killed_load(spy, load.pid)
                     waiter.join()
             wall = time.perf_counter() - started
             exit_status = status[0] if status else load.returncode

@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flamediff.model import Profile, Stack
-from flamediff.stacks import StackTable, common_names
 from flamediff.render.flamegraph import (
     FRAME_HEIGHT,
     PAD_X,
@@ -27,6 +26,7 @@ from flamediff.render.flamegraph import (
     render_diff_svg,
     render_flamegraph_svg,
 )
+from flamediff.stacks import StackTable, common_names
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "render"
 SVG = "{http://www.w3.org/2000/svg}"
