@@ -54,10 +54,10 @@ from dataclasses import dataclass
 from functools import cache
 from hashlib import blake2b
 from importlib.resources import files
-from operator import itemgetter
 from typing import Final, Literal, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from flamediff.model import FrameName, Profile
 from flamediff.stacks import StackTable, common_names
@@ -317,80 +317,133 @@ def _with_idle(profile: Profile) -> StackTable:
 def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Frame]:
     """The frames of ``shape`` at least ``min_count`` samples wide, with ``other``'s counts.
 
-    Both tables number frames alike (one list of names). Top down over the sorted stacks (see
-    the module docstring), walking ``other``'s rows beside ``shape``'s: a frame's rows in
-    ``other`` are those under the same path, found by bisection in its parent's. Stacks only
-    in ``other`` have no width but still add to the ``other`` totals of their drawn
-    ancestors. Frames come out in the order a left-to-right sweep would close them (by the
-    row their span ends at, shallowest first), the root last.
+    Both tables number frames alike (one list of names). Top down, one level of the graph at a
+    time: the stacks under a drawn frame are consecutive rows (see the module docstring), and
+    its children are the runs of those rows with one frame id at the next level, so a level's
+    frames are found for every drawn parent at once by a handful of array operations. A
+    frame's rows in ``other`` are those under the same path, found by bisection among its
+    parent's. Stacks only in ``other`` have no width but still add to the ``other`` totals of
+    their drawn ancestors. Frames come out in the order a left-to-right sweep would close them
+    (by the row their span ends at, shallowest first), the root last.
     """
     # Zero-width frames (code only in `other`) are never drawn, whatever min_width says.
     min_count = max(min_count, 1)
-    depths, other_depths = shape.depths, other.depths
     # Samples of all rows before row i, so that any span's width is one subtraction.
     position = np.zeros(len(shape) + 1, dtype=np.int64)
     np.cumsum(shape.counts, out=position[1:])
     other_position = np.zeros(len(other) + 1, dtype=np.int64)
     np.cumsum(other.counts, out=other_position[1:])
-    names = shape.names
-
-    found: list[tuple[int, int, _Frame]] = []  # (row the span ends at, level, frame)
-    # (level, first row, end row) of the spans whose children are to be found, in both tables
-    spans = [(0, 0, len(shape), 0, len(other))]
-    while spans:
-        level, row, end, other_row, other_end = spans.pop()
-        if row < end and depths[row] == level:
-            row += 1  # the parent's own stack: its self time, not a child
-        if other_row < other_end and other_depths[other_row] == level:
-            other_row += 1
-        if position[end] - position[row] < min_count:
-            continue
-        # Every row left is deeper than `level`; its frame there names the child it is under.
-        # The frames of consecutive rows sharing a path are sorted, so each child is a run.
-        column = shape.frames[shape.offsets[row:end] + level]
-        cuts = np.flatnonzero(column[1:] != column[:-1]) + 1
-        starts = np.concatenate(([0], cuts)) + row
-        ends = np.concatenate((cuts, [end - row])) + row
-        totals = position[ends] - position[starts]
-        wide = np.flatnonzero(totals >= min_count)
-        if not len(wide):
-            continue
-        other_column = other.frames[other.offsets[other_row:other_end] + level]
-        children = column[starts[wide] - row]
-        other_starts = np.searchsorted(other_column, children, side="left") + other_row
-        other_ends = np.searchsorted(other_column, children, side="right") + other_row
-        for child, first, last, total, other_first, other_last in zip(
-            children.tolist(),
-            starts[wide].tolist(),
-            ends[wide].tolist(),
-            totals[wide].tolist(),
-            other_starts.tolist(),
-            other_ends.tolist(),
-            strict=True,
-        ):
-            own = depths[first] == level + 1
-            other_own = other_first < other_last and other_depths[other_first] == level + 1
-            found.append(
-                (
-                    last,
-                    level,
-                    _Frame(
-                        level + 1,
-                        int(position[first]),
-                        total,
-                        names[child],
-                        int(other_position[other_last] - other_position[other_first]),
-                        int(shape.counts[first]) if own else 0,
-                        int(other.counts[other_first]) if other_own else 0,
-                    ),
-                )
+    # The drawn frames of the level being looked at, as spans [first, end) of rows of each
+    # table; the root's span is every row.
+    first, end = np.array([0]), np.array([len(shape)])
+    other_first, other_end = np.array([0]), np.array([len(other)])
+    found: list[dict[str, npt.NDArray[np.int64]]] = []
+    level = 0
+    while len(first):
+        # A parent's own stack (its self time) is the first row of its span, not a child.
+        first = first + _starts_at_depth(shape, first, end, level)
+        other_first = other_first + _starts_at_depth(other, other_first, other_end, level)
+        wide = position[end] - position[first] >= min_count
+        first, end = first[wide], end[wide]
+        other_first, other_end = other_first[wide], other_end[wide]
+        if not len(first):
+            break
+        span, rows = _rows_of(first, end)
+        column = shape.frames[shape.offsets[rows] + level]
+        # A child starts where the frame at this level changes, or a new parent's span does.
+        starts = np.flatnonzero(
+            np.concatenate(([True], (column[1:] != column[:-1]) | (span[1:] != span[:-1])))
+        )
+        child_first = rows[starts]
+        child_end = np.append(rows[starts[1:] - 1], rows[-1]) + 1
+        totals = position[child_end] - position[child_first]
+        drawn = totals >= min_count
+        starts, child_first, child_end = starts[drawn], child_first[drawn], child_end[drawn]
+        frame, parent = column[starts], span[starts]
+        # The same paths in `other`: within each parent's rows, sorted by frame id, so one
+        # bisection over keys (parent, frame) finds every child's rows there.
+        other_span, other_rows = _rows_of(other_first, other_end)
+        other_column = other.frames[other.offsets[other_rows] + level]
+        width = len(shape.names) + 1
+        other_keys = other_span * width + other_column
+        keys = parent * width + frame
+        low = np.searchsorted(other_keys, keys, side="left")
+        high = np.searchsorted(other_keys, keys, side="right")
+        present = high > low
+        child_other_first = _take(other_rows, low, present)
+        child_other_end = _take(other_rows, high - 1, present) + present
+        own = shape.depths[child_first] == level + 1
+        other_own = present & (_take(other.depths, child_other_first, present) == level + 1)
+        found.append(
+            {
+                "end": child_end,
+                "level": np.full(len(frame), level, dtype=np.int64),
+                "start": position[child_first],
+                "total": position[child_end] - position[child_first],
+                "frame": frame.astype(np.int64),
+                "other_total": other_position[child_other_end] - other_position[child_other_first],
+                "self": np.where(own, shape.counts[child_first], 0),
+                "other_self": _take(other.counts, child_other_first, other_own),
+            }
+        )
+        first, end, other_first, other_end = (
+            child_first,
+            child_end,
+            child_other_first,
+            child_other_end,
+        )
+        level += 1
+    frames: list[_Frame] = []
+    if found:
+        columns = {key: np.concatenate([part[key] for part in found]) for key in found[0]}
+        order = np.lexsort((columns["level"], columns["end"]))
+        names = shape.names
+        frames = [
+            _Frame(level + 1, start, total, names[frame], other_total, own, other_own)
+            for level, start, total, frame, other_total, own, other_own in zip(
+                *(
+                    columns[key][order].tolist()
+                    for key in (
+                        "level", "start", "total", "frame", "other_total", "self", "other_self"
+                    )
+                ),
+                strict=True,
             )
-            spans.append((level + 1, first, last, other_first, other_last))
-    found.sort(key=itemgetter(0, 1))
-    frames = [frame for _, _, frame in found]
+        ]  # fmt: skip
     if position[-1] > 0:
         frames.append(_Frame(0, 0, int(position[-1]), ROOT_FRAME, int(other_position[-1]), 0, 0))
     return frames
+
+
+def _take(
+    values: npt.NDArray[np.int64], index: npt.NDArray[np.int64], where: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64]:
+    """``values[index]`` where ``where`` holds, else 0 (``index`` may be out of range there)."""
+    if not len(values):
+        return np.zeros(len(index), dtype=np.int64)
+    taken: npt.NDArray[np.int64] = values[np.clip(index, 0, len(values) - 1)]
+    return np.where(where, taken, 0)
+
+
+def _starts_at_depth(
+    table: StackTable, first: npt.NDArray[np.int64], end: npt.NDArray[np.int64], depth: int
+) -> npt.NDArray[np.int64]:
+    """1 for each span [first, end) of ``table``'s rows whose first stack is ``depth`` deep."""
+    if not len(table):
+        return np.zeros(len(first), dtype=np.int64)
+    starts = (first < end) & (table.depths[np.minimum(first, len(table) - 1)] == depth)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def _rows_of(
+    first: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every row of the spans [first, end), in order, and the index of the span of each."""
+    lengths = end - first
+    span = np.repeat(np.arange(len(first), dtype=np.int64), lengths)
+    before = np.cumsum(lengths) - lengths
+    rows = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(first - before, lengths)
+    return span, rows
 
 
 def _significance(change: float, noise: float) -> float:
