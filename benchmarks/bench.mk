@@ -12,6 +12,9 @@ BENCH_PYTEST := $(BIN)/python -m pytest benchmarks -q -p no:cacheprovider \
 # FlameGraph's folder (difffolded.pl, flamegraph.pl) for the Perl anchor; without it that
 # anchor is reported as unavailable.
 FLAMEGRAPH_DIR ?=
+# Runs of each step, the best counting: one run of a second or less is at the mercy of whatever
+# else the machine is doing.
+ANCHORS_REPEAT ?= 3
 SELF_ARCHIVE := $(BENCH_DATA)/self-archive
 
 .PHONY: bench-anchors
@@ -22,7 +25,8 @@ bench: $(STAMP) ## benchmark parse/aggregate/statistics/render; fail on a signif
 
 bench-anchors: $(STAMP) ## measure flamediff against difffolded.pl|flamegraph.pl and inferno, same input
 	-$(BIN)/python -m pip install -q pyinferno
-	$(BIN)/python -m benchmarks.anchors $(if $(FLAMEGRAPH_DIR),--flamegraph $(FLAMEGRAPH_DIR))
+	$(BIN)/python -m benchmarks.anchors --repeat $(ANCHORS_REPEAT) \
+		$(if $(FLAMEGRAPH_DIR),--flamegraph $(FLAMEGRAPH_DIR))
 
 profile-self: $(STAMP) ## capture flamediff's own benchmark load with py-spy, diff it with the last
 	$(BIN)/python -m benchmarks.load --prepare
