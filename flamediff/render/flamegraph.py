@@ -38,11 +38,13 @@ shows their share. The URL fragment ``#search=REGEX&zoom=a;b;c`` (a path of fram
 the root, each URL-encoded) does the same, for links. Without scripts (an ``<img>``, GitHub's
 Markdown) the graph still reads: labels sit inside wide frames, truncated with ``..``.
 
-The layout needs no tree: stacks sorted as tuples are exactly the depth-first order of the
-alphabetically sorted frame tree, so every frame is a run of consecutive stacks sharing its
-path, found by bisection, and its width is a difference of running sums. Only the runs wide
-enough to draw are ever split further, so a 100,000-stack profile costs its sort plus work in
-proportion to the frames drawn, not a step per frame of every stack.
+The layout needs no tree: a profile's columns (:class:`flamediff.stacks.StackTable`) hold its
+stacks sorted, which is exactly the depth-first order of the alphabetically sorted frame tree,
+so every frame is a run of consecutive stacks sharing its path, and its width is a difference
+of running sums. The graph is laid out a level at a time, for all the frames of a level at
+once, with array operations; only the frames wide enough to draw are split further, so a
+100,000-stack profile costs work in proportion to the rows under drawn frames, in C, not a
+Python step per frame of every stack.
 """
 
 from __future__ import annotations
