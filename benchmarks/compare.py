@@ -6,9 +6,12 @@ flamediff's benchmarks instead of a profile's functions:
 - each benchmark's rounds are its runs: medians before and after, and the exact, tie-aware
   two-sided Mann-Whitney p-value of the rounds, Benjamini-Hochberg corrected over the
   benchmarks compared;
-- the machine's drift is taken out first by the median of ratios over the benchmarks (a machine
-  20% slower today makes every benchmark 20% slower; a regression moves only the benchmarks
-  that run the changed code): ``--absolute`` gates the raw times instead;
+- the machine's drift is taken out first (a machine 20% slower today makes every benchmark 20%
+  slower; a regression moves only the benchmarks that run the changed code): every ratio is
+  divided by the ratio of the reference benchmark, a fixed workload that no change to flamediff
+  touches (``benchmarks/test_machine.py``), or, for runs saved without it, by the median of the
+  ratios over the benchmarks, which holds only while most of them are unchanged.
+  ``--absolute`` gates the raw times instead;
 - a benchmark *blocks* when it is significantly slower (q <= alpha) by more than the threshold
   (10% by default). Exit status 1 when one does, 0 otherwise, 2 on bad input.
 
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.test_machine import REFERENCE
 from flamediff.analysis import stats
 
 STORAGE = Path(__file__).resolve().parent / ".data" / "history"
@@ -72,11 +76,19 @@ def compare(
     alpha: float = 0.05,
     absolute: bool = False,
 ) -> tuple[list[Row], float]:
-    """The rows of the table, by name, and the machine factor divided out (1.0 if absolute)."""
-    names = sorted(before.keys() & after.keys())
+    """The rows of the table, by name, and the machine factor divided out (1.0 if absolute).
+
+    The reference benchmark, when both runs have it, sets the factor and is not a row.
+    """
+    names = sorted((before.keys() & after.keys()) - {REFERENCE})
     ratios = [np.median(after[name]) / np.median(before[name]) for name in names]
-    # As flamediff's median-ratio: needs a majority of unchanged benchmarks to mean anything.
-    factor = 1.0 if absolute or len(names) < 3 else float(np.median(ratios))
+    if absolute:
+        factor = 1.0
+    elif REFERENCE in before and REFERENCE in after:
+        factor = float(np.median(after[REFERENCE]) / np.median(before[REFERENCE]))
+    else:
+        # As flamediff's median-ratio: needs a majority of unchanged benchmarks to mean anything.
+        factor = 1.0 if len(names) < 3 else float(np.median(ratios))
     pvalues = []
     for name in names:
         old = np.array([before[name]], dtype=np.float64)
@@ -115,7 +127,9 @@ def _verdict(row: Row, alpha: float) -> str:
     return "~"
 
 
-def table(rows: Sequence[Row], factor: float, *, alpha: float, absolute: bool) -> str:
+def table(
+    rows: Sequence[Row], factor: float, *, alpha: float, absolute: bool, reference: bool
+) -> str:
     header = ("benchmark", "before", "after", "raw", "delta", "p", "q", "verdict")
     lines = [header]
     for row in rows:
@@ -142,9 +156,10 @@ def table(rows: Sequence[Row], factor: float, *, alpha: float, absolute: bool) -
     if absolute:
         text.append("delta: raw change of the median round (--absolute)")
     else:
+        source = "the reference benchmark's ratio" if reference else "median of the raw ratios"
         text.append(
             f"delta: change of the median round after dividing out the machine factor "
-            f"{factor:.3f} (median of the raw ratios); raw: before it"
+            f"{factor:.3f} ({source}); raw: before it"
         )
     return "\n".join(text)
 
@@ -169,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         before, after, threshold_pct=args.threshold, alpha=args.alpha, absolute=args.absolute
     )
     print(f"before: {before_path.name}\nafter:  {after_path.name}\n")
-    print(table(rows, factor, alpha=args.alpha, absolute=args.absolute))
+    reference = REFERENCE in before and REFERENCE in after
+    print(table(rows, factor, alpha=args.alpha, absolute=args.absolute, reference=reference))
     only_after, only_before = after.keys() - before.keys(), before.keys() - after.keys()
     if only_after:
         print(f"new, not compared: {', '.join(sorted(only_after))}")
