@@ -168,8 +168,28 @@ def _write_json_atomically(path: Path, document: Any) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         temp.replace(path)
+        _sync_directory(path.parent)
     finally:
         temp.unlink(missing_ok=True)  # only left when interrupted before the replace
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make the names in ``folder`` (files created, renamed into it) survive a power cut.
+
+    A file's own fsync makes its bytes durable, not its name: until its folder is synced too,
+    a crash can leave a release renamed into place with run files missing, or not there at all.
+    Where a file system cannot sync a folder, it keeps its names by other means: skip it.
+    """
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -684,6 +704,8 @@ class Archive:
                 )
             sequences = [seq for seq, _ in self.scan()[0]]
             sequence = max(sequences, default=0) + 1
+            # Run files and release.json are synced as they are written, and their folder
+            # with release.json: what is renamed into place below is complete on disk.
             _write_json_atomically(writer.folder / RELEASE_FILE, _info_to_document(info, sequence))
             if final.exists() and _exchange(writer.folder, final):
                 # The new release and the old one swapped places in one step; the temporary
@@ -707,6 +729,7 @@ class Archive:
                         trash.rename(final)
             else:
                 writer.folder.rename(final)
+            _sync_directory(self.root)
 
     def add_justification(self, name: str, justification: Justification) -> None:
         """Record a written reason for accepting ``name`` against a base release."""
@@ -751,12 +774,14 @@ class ReleaseWriter:
         path = self.folder / run_file_name(len(self.runs))
         # Streamed a few thousand lines at a time: the whole text never sits in memory.
         # mtime=0 keeps the archive byte-for-byte reproducible for the same profile.
-        with (
-            path.open("wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=RUN_GZIP_LEVEL, mtime=0) as stream,
-        ):
-            for piece in iter_collapsed(profile):
-                stream.write(piece.encode("utf-8"))
+        with path.open("wb") as raw:
+            with gzip.GzipFile(
+                fileobj=raw, mode="wb", compresslevel=RUN_GZIP_LEVEL, mtime=0
+            ) as stream:
+                for piece in iter_collapsed(profile):
+                    stream.write(piece.encode("utf-8"))
+            raw.flush()
+            os.fsync(raw.fileno())
         from flamediff.processors import normalise
 
         digest = _digest(path.read_bytes())

@@ -148,3 +148,37 @@ def test_unknown_release_names_the_latest(tmp_path: Path) -> None:
     store(archive, "v1")
     with pytest.raises(ArchiveError, match=r"no release 'v9'.*latest: v1"):
         archive.load("v9")
+
+
+def test_a_release_is_on_disk_before_it_is_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run files, release.json and their folder are synced before the rename, the archive after."""
+    from flamediff import archive as archive_module
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_rename = os.fsync, Path.rename
+
+    def fsync(handle: int) -> None:
+        events.append(("sync", str(Path(f"/proc/self/fd/{handle}").readlink())))
+        real_fsync(handle)
+
+    def rename(self: Path, target: Path) -> Path:
+        events.append(("rename", str(target)))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(archive_module.os, "fsync", fsync)
+    monkeypatch.setattr(Path, "rename", rename)
+    root = tmp_path / "archive"
+    store = Archive(root)
+    run = profile("main;a 3")
+    with store.writer("v1") as writer:
+        writer.add_run(run, RunInfo(run.total, 1.0, 0))
+        writer.add_run(run, RunInfo(run.total, 1.0, 0))
+        writer.commit(ReleaseInfo(name="v1", created=utc_now(), rate_hz=100.0))
+    visible = events.index(("rename", str(root / "v1")))
+    synced_before = {Path(path).name for kind, path in events[:visible] if kind == "sync"}
+    assert {"run-01.folded.gz", "run-02.folded.gz"} <= synced_before
+    assert any(name.endswith("-release.json") for name in synced_before)  # before its replace
+    assert any(name.startswith(".tmp-") and "." not in name[1:] for name in synced_before)
+    assert ("sync", str(root)) in events[visible:]
