@@ -125,6 +125,8 @@ def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
             )
             frames = function_of[table.frames]
             leaves = table.leaves()
+            # bincount adds in float64: exact while no sum can reach 2**53, which a run would
+            # need 2**53 samples divided by its deepest stack to do.
             exact = table.total * max(int(table.depths.max(initial=1)), 1) < _EXACT_FLOAT_SUM
             counts = table.counts.astype(np.float64) if exact else table.counts
             self_matrix[:, run] = _weighted_counts(function_of[leaves], counts, len(functions))
