@@ -30,7 +30,10 @@ does not block. Also warnings, never blocks:
 - new functions of at least ``min_share`` (nothing to compare against; a renamed function
   looks new, so blocking them would block renames) unless ``block_new``;
 - the whole-load row, slower beyond ``warn``: it is absolute, and a machine slower on the day
-  of one capture moves it as much as the code does;
+  of one capture moves it as much as the code does. With ``block_load`` (base and head
+  captured side by side, interleaved, by ``flamediff compare``, so that drift hits both
+  alike) it is gated as a function on the hot path is: a slowdown spread thinly over many
+  functions, none of them over the threshold, then still blocks;
 - a comparison made without statistics: nothing is significant there, so functions over
   ``block`` only warn (a block from one or two runs per release, with run-to-run drift of
   ±30%, would mostly be noise);
@@ -109,7 +112,8 @@ class GatePolicy:
     regressed function among about 320 at 8 runs per release. ``today`` decides waiver
     expiry; it is a field so that evaluation stays a pure function of its inputs.
     ``block_new``: new functions block (else they warn). ``beyond_noise_floor``: a regression
-    must also exceed the function's noise floor to block (else it warns).
+    must also exceed the function's noise floor to block (else it warns). ``block_load``: the
+    whole-load row may block (see the module docstring); only for side-by-side captures.
     """
 
     block: float = 0.10
@@ -120,6 +124,7 @@ class GatePolicy:
     waivers: tuple[Waiver, ...] = ()
     block_new: bool = False
     beyond_noise_floor: bool = True
+    block_load: bool = False
     today: date = field(default_factory=date.today)
 
     def __post_init__(self) -> None:
@@ -234,27 +239,30 @@ def evaluate(
         )
 
         if record["status"] == "load":
-            if significant and regression > policy.warn:
-                warnings.append(
-                    finding(
-                        "warn",
-                        f"the whole load is {delta_pct:+.1f}% slower in absolute time "
-                        "(the machine's speed on the day of each capture moves this too)",
+            if not policy.block_load:
+                if significant and regression > policy.warn:
+                    warnings.append(
+                        finding(
+                            "warn",
+                            f"the whole load is {delta_pct:+.1f}% slower in absolute time "
+                            "(the machine's speed on the day of each capture moves this too)",
+                        )
                     )
-                )
-            continue
-        if share < policy.min_share:
-            continue
-        hot = policy.is_hot(function)
-        if record["status"] == "new":
-            if significant or no_stats:
-                level: Level = "block" if policy.block_new and hot else "warn"
-                (blocking if level == "block" else warnings).append(
-                    finding(level, f"new function holding {_percent(share)} of the head")
-                )
-            continue
-        if hot and record["status"] == "changed" and floor > 100.0 * policy.block:
-            too_noisy.append((function, floor))
+                continue
+            hot = True  # every path of the load runs through it
+        else:
+            if share < policy.min_share:
+                continue
+            hot = policy.is_hot(function)
+            if record["status"] == "new":
+                if significant or no_stats:
+                    level: Level = "block" if policy.block_new and hot else "warn"
+                    (blocking if level == "block" else warnings).append(
+                        finding(level, f"new function holding {_percent(share)} of the head")
+                    )
+                continue
+            if hot and record["status"] == "changed" and floor > 100.0 * policy.block:
+                too_noisy.append((function, floor))
         if no_stats:
             if regression > policy.block:
                 warnings.append(
@@ -288,6 +296,8 @@ def evaluate(
             waived.append(finding("waived", f"waived: {waiver.reason}", waiver=waiver))
             continue
         reason = f"slower by more than {_percent(policy.block)}"
+        if record["status"] == "load":
+            reason += ", measured side by side with the base"
         if in_force:
             widest = max(in_force, key=lambda w: w.max_regression)
             reason += f"; beyond its waiver's limit of {_percent(widest.max_regression)}"

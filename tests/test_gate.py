@@ -152,12 +152,36 @@ def test_a_blank_justification_is_refused():
         evaluate(comparison(("a", 25.0, 0.3, 0.001)), policy(), justification="  ")
 
 
-def test_the_whole_load_only_warns():
-    frame = comparison()
-    frame.loc[0, ["delta_pct", "q_value"]] = [40.0, 0.001]
-    result = evaluate(frame, policy())
+def whole_load(delta_pct, q_value, noise_floor_pct=2.0):
+    frame = comparison(("a", 1.0, 0.3, 0.8))
+    frame.loc[0, ["delta_pct", "q_value", "noise_floor_pct"]] = [
+        delta_pct,
+        q_value,
+        noise_floor_pct,
+    ]
+    return frame
+
+
+def test_the_whole_load_of_captures_made_apart_only_warns():
+    result = evaluate(whole_load(40.0, 0.001), policy(hot=("a",)))
     assert result.verdict == "warn"
     assert names(result.warnings) == ["<load>"]
+
+
+def test_the_whole_load_of_a_side_by_side_capture_blocks_like_a_hot_function():
+    # A slowdown spread over every function, none of them over the threshold once each run
+    # is scaled: only the whole load shows it, and side by side it is the code's.
+    side_by_side = policy(block_load=True, hot=("nothing matches",))
+    blocked = evaluate(whole_load(15.0, 0.001), side_by_side)
+    assert blocked.verdict == "block"
+    assert names(blocked.blocking) == ["<load>"]
+    assert "side by side" in blocked.blocking[0].reason
+    assert names(evaluate(whole_load(5.0, 0.001), side_by_side).warnings) == ["<load>"]
+    assert evaluate(whole_load(15.0, 0.2), side_by_side).verdict == "pass"
+    within_noise = evaluate(whole_load(15.0, 0.001, noise_floor_pct=20.0), side_by_side)
+    assert within_noise.verdict == "warn"
+    accepted = evaluate(whole_load(15.0, 0.001), side_by_side, justification="bigger input")
+    assert accepted.verdict == "accepted"
 
 
 def test_new_functions_warn_unless_asked_to_block():

@@ -126,4 +126,4 @@ def compare(
     note(summary(head, head_runs))
     flags = GateFlags(block, warn, alpha, min_share, hot, justify, justify_file, markdown,
                       metric, normalize, no_stats, line_level)  # fmt: skip
-    raise typer.Exit(run_gate(store, settings, base, head, flags, out=out))
+    raise typer.Exit(run_gate(store, settings, base, head, flags, out=out, side_by_side=True))

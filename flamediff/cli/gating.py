@@ -99,14 +99,18 @@ def run_gate(
     flags: GateFlags,
     *,
     out: Path | None = None,
+    side_by_side: bool = False,
 ) -> int:
     """Compare, decide, record an accepted reason, print and write the reports; the exit code.
 
     The reason is read first, so an empty one is refused before anything is computed.
+    ``side_by_side``: base and head were just captured interleaved, so the whole load's
+    absolute change is the code's and may block.
     """
     reason = read_justification(flags.justify, flags.justify_file)
     policy = policy_of(settings, block=flags.block, warn=flags.warn, alpha=flags.alpha,
-                       min_share=flags.min_share, hot=flags.hot)  # fmt: skip
+                       min_share=flags.min_share, hot=flags.hot,
+                       block_load=side_by_side)  # fmt: skip
     pair = load_pair(store, base_name, head_name, line_level=flags.line_level)
     comparison = comparison_of(
         pair, settings, metric=flags.metric, normalisation=flags.normalize,

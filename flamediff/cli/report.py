@@ -160,10 +160,12 @@ def policy_of(
     min_share: float | None = None,
     hot: list[str] | None = None,
     today: date | None = None,
+    block_load: bool = False,
 ) -> GatePolicy:
     from flamediff.gate import GatePolicy, Waiver
 
     return GatePolicy(
+        block_load=block_load,
         block=settings.block if block is None else block,
         warn=settings.warn if warn is None else warn,
         alpha=settings.alpha if alpha is None else alpha,
