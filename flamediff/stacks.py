@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flamediff.model import Stack
+
 if TYPE_CHECKING:
     import numpy.typing as npt
-
-Stack = tuple[str, ...]
 
 # What `to_bytes` writes: a marshal tuple that starts with this tag, so data of another shape
 # (an older cache) reads as None rather than as a wrong table.

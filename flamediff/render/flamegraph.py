@@ -335,6 +335,7 @@ def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Fra
     np.cumsum(shape.counts, out=position[1:])
     other_position = np.zeros(len(other) + 1, dtype=np.int64)
     np.cumsum(other.counts, out=other_position[1:])
+    depths, other_depths = shape.depths, other.depths
     # The drawn frames of the level being looked at, as spans [first, end) of rows of each
     # table; the root's span is every row.
     first, end = np.array([0]), np.array([len(shape)])
@@ -343,8 +344,8 @@ def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Fra
     level = 0
     while len(first):
         # A parent's own stack (its self time) is the first row of its span, not a child.
-        first = first + _starts_at_depth(shape, first, end, level)
-        other_first = other_first + _starts_at_depth(other, other_first, other_end, level)
+        first = first + _starts_at_depth(depths, first, end, level)
+        other_first = other_first + _starts_at_depth(other_depths, other_first, other_end, level)
         wide = position[end] - position[first] >= min_count
         first, end = first[wide], end[wide]
         other_first, other_end = other_first[wide], other_end[wide]
@@ -361,6 +362,7 @@ def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Fra
         totals = position[child_end] - position[child_first]
         drawn = totals >= min_count
         starts, child_first, child_end = starts[drawn], child_first[drawn], child_end[drawn]
+        totals = totals[drawn]
         frame, parent = column[starts], span[starts]
         # The same paths in `other`: within each parent's rows, sorted by frame id, so one
         # bisection over keys (parent, frame) finds every child's rows there.
@@ -374,14 +376,14 @@ def _layout(shape: StackTable, other: StackTable, min_count: float) -> list[_Fra
         present = high > low
         child_other_first = _take(other_rows, low, present)
         child_other_end = _take(other_rows, high - 1, present) + present
-        own = shape.depths[child_first] == level + 1
-        other_own = present & (_take(other.depths, child_other_first, present) == level + 1)
+        own = depths[child_first] == level + 1
+        other_own = present & (_take(other_depths, child_other_first, present) == level + 1)
         found.append(
             {
                 "end": child_end,
                 "level": np.full(len(frame), level, dtype=np.int64),
                 "start": position[child_first],
-                "total": position[child_end] - position[child_first],
+                "total": totals,
                 "frame": frame.astype(np.int64),
                 "other_total": other_position[child_other_end] - other_position[child_other_first],
                 "self": np.where(own, shape.counts[child_first], 0),
@@ -428,12 +430,15 @@ def _take(
 
 
 def _starts_at_depth(
-    table: StackTable, first: npt.NDArray[np.int64], end: npt.NDArray[np.int64], depth: int
+    depths: npt.NDArray[np.int64],
+    first: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    depth: int,
 ) -> npt.NDArray[np.int64]:
-    """1 for each span [first, end) of ``table``'s rows whose first stack is ``depth`` deep."""
-    if not len(table):
+    """1 for each span [first, end) of rows (of these ``depths``) whose first is ``depth`` deep."""
+    if not len(depths):
         return np.zeros(len(first), dtype=np.int64)
-    starts = (first < end) & (table.depths[np.minimum(first, len(table) - 1)] == depth)
+    starts = (first < end) & (depths[np.minimum(first, len(depths) - 1)] == depth)
     return np.asarray(starts, dtype=np.int64)
 
 
