@@ -82,7 +82,14 @@ from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
 from flamediff.errors import ArchiveError, FlamediffError
-from flamediff.model import Justification, Profile, Release, ReleaseInfo, RunInfo
+from flamediff.model import (
+    Justification,
+    Profile,
+    ProfilerInfo,
+    Release,
+    ReleaseInfo,
+    RunInfo,
+)
 
 FORMAT_VERSION = 1
 RELEASE_FILE = "release.json"
@@ -222,7 +229,9 @@ def _document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
         git_commit=doc.get("git_commit"),
         git_dirty=doc.get("git_dirty"),
         python_version=doc.get("python_version"),
-        py_spy_version=doc.get("py_spy_version"),
+        profiler=(
+            ProfilerInfo("py-spy", doc["py_spy_version"]) if doc.get("py_spy_version") else None
+        ),
         host=doc.get("host"),
         source=doc.get("source", "capture"),
         runs=tuple(
@@ -248,7 +257,11 @@ def _info_to_document(info: ReleaseInfo, sequence: int) -> ReleaseDocument:
         git_commit=info.git_commit,
         git_dirty=info.git_dirty,
         python_version=info.python_version,
-        py_spy_version=info.py_spy_version,
+        py_spy_version=(
+            info.profiler.version
+            if info.profiler is not None and info.profiler.name == "py-spy"
+            else None
+        ),
         host=info.host,
         runs=[
             RunDocument(

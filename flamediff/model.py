@@ -173,6 +173,19 @@ class Justification:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfilerInfo:
+    """The profiler that captured a release, as its runner describes itself.
+
+    ``options`` are the settings that change what the profile holds (rate, native frames,
+    subprocesses), as text, so a report can say whether two releases were captured alike.
+    """
+
+    name: str
+    version: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseInfo:
     """The metadata of a release, as stored in its ``release.json``."""
 
@@ -183,7 +196,7 @@ class ReleaseInfo:
     git_commit: str | None = None
     git_dirty: bool | None = None
     python_version: str | None = None
-    py_spy_version: str | None = None
+    profiler: ProfilerInfo | None = None
     host: str | None = None
     source: str = "capture"
     runs: tuple[RunInfo, ...] = ()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flamediff.capture.session import CapturedRun
 from flamediff.errors import CaptureError
-from flamediff.model import RunInfo
+from flamediff.model import ProfilerInfo, RunInfo
 
 PTRACE_HELP = (
     "py-spy is not allowed to read the load's memory: run as root, give py-spy "
@@ -226,6 +226,12 @@ class PySpyRunner:
         self.py_spy = find_py_spy()
         self.runs_done = 0
         _remove_stale_run_folders()
+
+    def describe(self) -> ProfilerInfo:
+        """py-spy, its version and the options that shape what the profile holds."""
+        options = [("rate_hz", f"{self.rate_hz:g}")]
+        options += [(flag, "true") for flag in ("subprocesses", "native") if getattr(self, flag)]
+        return ProfilerInfo("py-spy", py_spy_version(self.py_spy), tuple(options))
 
     def _py_spy_args(self, pid: int, output: Path) -> list[str]:
         args = [

@@ -10,7 +10,7 @@ import typer
 from flamediff.archive import Archive, utc_now
 from flamediff.capture import CapturedRun, capture_runs
 from flamediff.capture.metadata import git_state, host_name
-from flamediff.capture.pyspy import PySpyRunner, py_spy_version, python_version_of
+from flamediff.capture.pyspy import PySpyRunner, python_version_of
 from flamediff.cli.common import ArchiveOption, interrupt_on_sigterm, note, open_archive
 from flamediff.cli.progress import progress_reporter
 from flamediff.config import Settings
@@ -75,7 +75,7 @@ def release_info(name: str, runner: PySpyRunner, source: str = "capture") -> Rel
         git_commit=commit,
         git_dirty=dirty,
         python_version=python_version_of(runner.command),
-        py_spy_version=py_spy_version(runner.py_spy),
+        profiler=runner.describe(),
         host=host_name(),
         source=source,
     )

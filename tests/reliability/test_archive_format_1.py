@@ -64,11 +64,10 @@ def test_metadata_of_a_captured_release(archive: Path) -> None:
     assert info.command == ("python", "bench/load.py", "20000")
     assert info.git_commit == "2a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
     assert info.git_dirty is False
-    assert (info.python_version, info.py_spy_version, info.host) == (
-        "3.11.9",
-        "0.4.0",
-        "ci-runner-7",
-    )
+    assert (info.python_version, info.host) == ("3.11.9", "ci-runner-7")
+    # Format 1 named only py-spy's version: the profiler is py-spy at that version.
+    assert info.profiler is not None
+    assert (info.profiler.name, info.profiler.version) == ("py-spy", "0.4.0")
     assert info.source == "capture"
     assert [run.wall_seconds for run in info.runs][:2] == [8.84, 8.95]
     (accepted,) = info.justifications
