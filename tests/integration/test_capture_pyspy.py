@@ -59,7 +59,9 @@ def test_capture_archives_every_run_with_its_metadata(tmp_path: Path) -> None:
     assert info.rate_hz == 500
     assert info.command == (sys.executable, str(LOAD_V1), "6000")
     assert info.python_version
-    assert info.py_spy_version
+    assert info.profiler is not None
+    assert info.profiler.name == "py-spy"
+    assert info.profiler.version
     assert info.host
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
