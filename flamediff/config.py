@@ -26,18 +26,16 @@ import os
 import shlex
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from flamediff import vocabulary as default
 from flamediff.errors import ConfigError
+from flamediff.vocabulary import Normalisation
 
 DEFAULT_ARCHIVE = Path(".flamediff")
 ARCHIVE_ENV = "FLAMEDIFF_ARCHIVE"
-
-# 500 Hz rather than py-spy's 100 Hz: five times the samples per run shrink every
-# function's sampling noise by sqrt(5) ~ 2.2x, for about 5% slowdown of the load (measured on
-# the sample load: 1.00 s plain, 1.05 s at 500 Hz, 1.16 s at 1000 Hz).
-DEFAULT_RATE_HZ = 500.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +54,22 @@ class Settings:
 
     archive: Path = DEFAULT_ARCHIVE
     load: tuple[str, ...] = ()
-    runs: int = 8
-    warmup: int = 1
-    rate: float = DEFAULT_RATE_HZ
-    block: float = 0.10
-    warn: float = 0.03
-    alpha: float = 0.05
-    min_share: float = 0.01
+    runs: int = default.RUNS
+    warmup: int = default.WARMUP
+    rate: float = default.RATE_HZ
+    block: float = default.BLOCK
+    warn: float = default.WARN
+    alpha: float = default.ALPHA
+    min_share: float = default.MIN_SHARE
     hot: tuple[str, ...] = ()
-    normalize: str = "median-ratio"
+    normalise: Normalisation = default.NORMALISATION
     waivers: tuple[WaiverSetting, ...] = ()
     source: str | None = field(default=None, compare=False)
 
 
 _SIMPLE_KEYS = {f.name for f in fields(Settings)} - {"waivers", "source", "load", "hot"}
+# Other spellings of a key, accepted as they are written elsewhere (inferno's --normalize).
+_ALIASES = {"normalize": "normalise"}
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -110,6 +110,7 @@ def parse_table(path: Path, table: dict[str, Any]) -> Settings:
     """Settings from the contents of a ``[tool.flamediff]`` table read from ``path``."""
     values: dict[str, Any] = {}
     for key, raw in table.items():
+        key = _ALIASES.get(key, key)
         if key == "waiver":
             if not isinstance(raw, list):
                 raise ConfigError(f"{path}: tool.flamediff.waiver must be an array of tables")
@@ -119,11 +120,16 @@ def parse_table(path: Path, table: dict[str, Any]) -> Settings:
         elif key == "hot":
             values["hot"] = (raw,) if isinstance(raw, str) else tuple(map(str, raw))
         elif key in _SIMPLE_KEYS:
-            default = getattr(Settings(), key)
+            current = getattr(Settings(), key)
             try:
-                values[key] = type(default)(raw)
+                values[key] = type(current)(raw)
             except (TypeError, ValueError):
-                raise ConfigError(f"{path}: tool.flamediff.{key} has a bad value {raw!r}") from None
+                choices = (
+                    f" (one of {', '.join(type(current))})" if isinstance(current, StrEnum) else ""
+                )
+                raise ConfigError(
+                    f"{path}: tool.flamediff.{key} has a bad value {raw!r}{choices}"
+                ) from None
         else:
             raise ConfigError(f"{path}: unknown setting tool.flamediff.{key}")
     if "archive" in values and not values["archive"].is_absolute():

@@ -49,9 +49,9 @@ import fnmatch
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import TYPE_CHECKING, Literal
 
+from flamediff import vocabulary as default
 from flamediff.errors import AnalysisError, ConfigError
 
 if TYPE_CHECKING:
@@ -116,10 +116,10 @@ class GatePolicy:
     whole-load row may block (see the module docstring); only for side-by-side captures.
     """
 
-    block: float = 0.10
-    warn: float = 0.03
-    alpha: float = 0.05
-    min_share: float = 0.01
+    block: float = default.BLOCK
+    warn: float = default.WARN
+    alpha: float = default.ALPHA
+    min_share: float = default.MIN_SHARE
     hot: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     block_new: bool = False
@@ -197,6 +197,179 @@ def _as_float(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True, slots=True)
+class GateRow:
+    """One row of the comparison frame, as the gate reads it (see REQUIRED_COLUMNS)."""
+
+    function: str
+    status: str
+    delta_pct: float
+    head_share: float
+    q_value: float
+    tested: bool
+    noise_floor_pct: float
+
+    @property
+    def regression(self) -> float:
+        return self.delta_pct / 100.0
+
+    def significant(self, policy: GatePolicy) -> bool:
+        return self.tested and self.q_value <= policy.alpha
+
+    def finding(self, level: Level, reason: str, waiver: Waiver | None = None) -> Finding:
+        return Finding(
+            self.function,
+            level,
+            reason,
+            delta_pct=self.delta_pct,
+            head_share=self.head_share,
+            q_value=self.q_value,
+            noise_floor_pct=self.noise_floor_pct,
+            waiver=waiver,
+        )
+
+
+def gate_rows(comparison: pd.DataFrame) -> list[GateRow]:
+    columns = (comparison[column].tolist() for column in REQUIRED_COLUMNS)
+    return [
+        GateRow(
+            str(function),
+            str(status),
+            _as_float(delta),
+            _as_float(share),
+            _as_float(q_value),
+            bool(tested),
+            _as_float(floor),
+        )
+        for function, status, delta, share, q_value, tested, floor in zip(*columns, strict=True)
+    ]
+
+
+def judge_row(row: GateRow, policy: GatePolicy, *, no_stats: bool) -> Finding | None:
+    """What the gate says of one row: a block, a warning, a waiver used, or nothing."""
+    significant = row.significant(policy)
+    if row.status == "load" and not policy.block_load:
+        if significant and row.regression > policy.warn:
+            return row.finding(
+                "warn",
+                f"the whole load is {row.delta_pct:+.1f}% slower in absolute time "
+                "(the machine's speed on the day of each capture moves this too)",
+            )
+        return None
+    if row.status != "load" and row.head_share < policy.min_share:
+        return None
+    # Every path of the load runs through the load row.
+    hot = row.status == "load" or policy.is_hot(row.function)
+    if row.status == "new":
+        if not (significant or no_stats):
+            return None
+        level: Level = "block" if policy.block_new and hot else "warn"
+        return row.finding(level, f"new function holding {_percent(row.head_share)} of the head")
+    if no_stats:
+        if row.regression > policy.block:
+            return row.finding("warn", f"slower by more than {_percent(policy.block)}, untested")
+        return None
+    if not significant or not row.regression > policy.warn:
+        return None
+    if not row.regression > policy.block:
+        return row.finding("warn", f"slower by more than {_percent(policy.warn)}")
+    if not hot:
+        return row.finding("warn", f"slower by more than {_percent(policy.block)}, not hot")
+    if policy.beyond_noise_floor and row.delta_pct <= row.noise_floor_pct:
+        return row.finding(
+            "warn",
+            f"slower by more than {_percent(policy.block)}, but within this "
+            f"capture's noise floor of {row.noise_floor_pct:.0f}%",
+        )
+    return _block_unless_waived(row, policy)
+
+
+def _block_unless_waived(row: GateRow, policy: GatePolicy) -> Finding:
+    matching = [w for w in policy.waivers if fnmatch.fnmatchcase(row.function, w.pattern)]
+    in_force = [w for w in matching if w.in_force(policy.today)]
+    covering = [w for w in in_force if row.regression <= w.max_regression]
+    if covering:
+        waiver = max(covering, key=lambda w: (w.max_regression, w.expires))
+        return row.finding("waived", f"waived: {waiver.reason}", waiver)
+    reason = f"slower by more than {_percent(policy.block)}"
+    if row.status == "load":
+        reason += ", measured side by side with the base"
+    if in_force:
+        widest = max(in_force, key=lambda w: w.max_regression)
+        return row.finding(
+            "block", f"{reason}; beyond its waiver's limit of {_percent(widest.max_regression)}",
+            widest,
+        )  # fmt: skip
+    if matching:
+        latest = max(matching, key=lambda w: w.expires)
+        return row.finding(
+            "block", f"{reason}; its waiver expired on {latest.expires.isoformat()}", latest
+        )
+    return row.finding("block", reason)
+
+
+def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool) -> list[str]:
+    """Why a pass may mean little: no statistics, too few runs, or too sparse a capture.
+
+    Functions that could block but whose noise floor exceeds ``block`` cannot be gated at that
+    threshold.
+    """
+    warnings: list[str] = []
+    if no_stats:
+        warnings.append("compared without statistics: nothing is significant, so nothing can block")
+    gateable = [
+        row
+        for row in rows
+        if row.status == "changed"
+        and row.head_share >= policy.min_share
+        and policy.is_hot(row.function)
+        and row.noise_floor_pct > 100.0 * policy.block
+    ]
+    hopeless = [row for row in gateable if math.isinf(row.noise_floor_pct)]
+    too_noisy = [row for row in gateable if not math.isinf(row.noise_floor_pct)]
+    if hopeless:
+        warnings.append(
+            f"too few runs: {len(hopeless)} function(s) above {_percent(policy.min_share)} "
+            f"cannot reach q <= {policy.alpha:g} whatever their change; add runs"
+        )
+    if too_noisy:
+        too_noisy.sort(key=lambda row: (-row.noise_floor_pct, row.function))
+        named = ", ".join(
+            f"{row.function} ({row.noise_floor_pct:.0f}%)"
+            for row in too_noisy[:_NAMED_IN_CAPTURE_WARNING]
+        )
+        more = len(too_noisy) - _NAMED_IN_CAPTURE_WARNING
+        warnings.append(
+            f"capture too sparse to gate at {_percent(policy.block)}: {len(too_noisy)} "
+            f"function(s) above {_percent(policy.min_share)} could only show a change larger "
+            f"than that: {named}{f' and {more} more' if more > 0 else ''}; raise the sampling "
+            "rate, lengthen the load or add runs"
+        )
+    return warnings
+
+
+def _notes(comparison: pd.DataFrame, policy: GatePolicy) -> list[str]:
+    notes = []
+    meta_share = comparison.attrs.get("min_share")
+    if isinstance(meta_share, float) and policy.min_share < meta_share:
+        notes.append(
+            f"functions between {_percent(policy.min_share)} and {_percent(meta_share)} were "
+            "not tested by the comparison and cannot block"
+        )
+    if comparison.attrs.get("filtered"):
+        notes.append("the comparison was filtered: rows left out were not gated")
+    return notes
+
+
+def verdict_of(findings: list[Finding], capture: list[str], *, justified: bool) -> Verdict:
+    """Block (or accepted, with a justification) over warn over pass."""
+    if any(finding.level == "block" for finding in findings):
+        return "accepted" if justified else "block"
+    if any(finding.level == "warn" for finding in findings) or capture:
+        return "warn"
+    return "pass"
+
+
 def evaluate(
     comparison: pd.DataFrame, policy: GatePolicy, *, justification: str | None = None
 ) -> GateResult:
@@ -210,153 +383,47 @@ def evaluate(
         raise AnalysisError(f"not a comparison frame: missing columns {', '.join(missing)}")
     if justification is not None and not justification.strip():
         raise ConfigError("a justification must say why the regression is accepted")
-
-    today = policy.today
-    blocking: list[Finding] = []
-    warnings: list[Finding] = []
-    waived: list[Finding] = []
-    too_noisy: list[tuple[str, float]] = []
-    notes: list[str] = []
-    no_stats = bool(comparison.attrs.get("no_stats")) or not comparison["tested"].any()
-
-    rows = zip(*(comparison[column].tolist() for column in REQUIRED_COLUMNS), strict=True)
-    for values in rows:
-        record = dict(zip(REQUIRED_COLUMNS, values, strict=True))
-        function = str(record["function"])
-        delta_pct = _as_float(record["delta_pct"])
-        share = _as_float(record["head_share"])
-        q_value = _as_float(record["q_value"])
-        floor = _as_float(record["noise_floor_pct"])
-        regression = delta_pct / 100.0
-        significant = bool(record["tested"]) and q_value <= policy.alpha
-        finding = partial(
-            Finding,
-            function,
-            delta_pct=delta_pct,
-            head_share=share,
-            q_value=q_value,
-            noise_floor_pct=floor,
-        )
-
-        if record["status"] == "load":
-            if not policy.block_load:
-                if significant and regression > policy.warn:
-                    warnings.append(
-                        finding(
-                            "warn",
-                            f"the whole load is {delta_pct:+.1f}% slower in absolute time "
-                            "(the machine's speed on the day of each capture moves this too)",
-                        )
-                    )
-                continue
-            hot = True  # every path of the load runs through it
-        else:
-            if share < policy.min_share:
-                continue
-            hot = policy.is_hot(function)
-            if record["status"] == "new":
-                if significant or no_stats:
-                    level: Level = "block" if policy.block_new and hot else "warn"
-                    (blocking if level == "block" else warnings).append(
-                        finding(level, f"new function holding {_percent(share)} of the head")
-                    )
-                continue
-            if hot and record["status"] == "changed" and floor > 100.0 * policy.block:
-                too_noisy.append((function, floor))
-        if no_stats:
-            if regression > policy.block:
-                warnings.append(
-                    finding("warn", f"slower by more than {_percent(policy.block)}, untested")
-                )
-            continue
-        if not significant or not regression > policy.warn:
-            continue
-        if not regression > policy.block:
-            warnings.append(finding("warn", f"slower by more than {_percent(policy.warn)}"))
-            continue
-        if not hot:
-            warnings.append(
-                finding("warn", f"slower by more than {_percent(policy.block)}, not hot")
-            )
-            continue
-        if policy.beyond_noise_floor and delta_pct <= floor:
-            warnings.append(
-                finding(
-                    "warn",
-                    f"slower by more than {_percent(policy.block)}, but within this "
-                    f"capture's noise floor of {floor:.0f}%",
-                )
-            )
-            continue
-        matching = [w for w in policy.waivers if fnmatch.fnmatchcase(function, w.pattern)]
-        in_force = [w for w in matching if w.in_force(today)]
-        covering = [w for w in in_force if regression <= w.max_regression]
-        if covering:
-            waiver = max(covering, key=lambda w: (w.max_regression, w.expires))
-            waived.append(finding("waived", f"waived: {waiver.reason}", waiver=waiver))
-            continue
-        reason = f"slower by more than {_percent(policy.block)}"
-        if record["status"] == "load":
-            reason += ", measured side by side with the base"
-        if in_force:
-            widest = max(in_force, key=lambda w: w.max_regression)
-            reason += f"; beyond its waiver's limit of {_percent(widest.max_regression)}"
-            blocking.append(finding("block", reason, waiver=widest))
-        elif matching:
-            latest = max(matching, key=lambda w: w.expires)
-            reason += f"; its waiver expired on {latest.expires.isoformat()}"
-            blocking.append(finding("block", reason, waiver=latest))
-        else:
-            blocking.append(finding("block", reason))
-
-    capture_warnings: list[str] = []
-    if no_stats:
-        capture_warnings.append(
-            "compared without statistics: nothing is significant, so nothing can block"
-        )
-    hopeless = [name for name, floor in too_noisy if math.isinf(floor)]
-    too_noisy = [(name, floor) for name, floor in too_noisy if not math.isinf(floor)]
-    if hopeless:
-        capture_warnings.append(
-            f"too few runs: {len(hopeless)} function(s) above {_percent(policy.min_share)} "
-            f"cannot reach q <= {policy.alpha:g} whatever their change; add runs"
-        )
-    if too_noisy:
-        too_noisy.sort(key=lambda item: (-item[1], item[0]))
-        named = ", ".join(
-            f"{name} ({floor:.0f}%)" for name, floor in too_noisy[:_NAMED_IN_CAPTURE_WARNING]
-        )
-        more = len(too_noisy) - _NAMED_IN_CAPTURE_WARNING
-        capture_warnings.append(
-            f"capture too sparse to gate at {_percent(policy.block)}: {len(too_noisy)} "
-            f"function(s) above {_percent(policy.min_share)} could only show a change larger "
-            f"than that: {named}{f' and {more} more' if more > 0 else ''}; raise the sampling "
-            "rate, lengthen the load or add runs"
-        )
-    meta_share = comparison.attrs.get("min_share")
-    if isinstance(meta_share, float) and policy.min_share < meta_share:
-        notes.append(
-            f"functions between {_percent(policy.min_share)} and {_percent(meta_share)} were "
-            "not tested by the comparison and cannot block"
-        )
-    if comparison.attrs.get("filtered"):
-        notes.append("the comparison was filtered: rows left out were not gated")
-
-    expired = tuple(w for w in policy.waivers if not w.in_force(today))
-    verdict: Verdict
-    if blocking:
-        verdict = "accepted" if justification is not None else "block"
-    elif warnings or capture_warnings:
-        verdict = "warn"
-    else:
-        verdict = "pass"
+    rows = gate_rows(comparison)
+    no_stats = bool(comparison.attrs.get("no_stats")) or not any(row.tested for row in rows)
+    findings = [
+        finding
+        for row in rows
+        if (finding := judge_row(row, policy, no_stats=no_stats)) is not None
+    ]
+    capture = capture_warnings(rows, policy, no_stats=no_stats)
+    verdict = verdict_of(findings, capture, justified=justification is not None)
+    blocking = tuple(finding for finding in findings if finding.level == "block")
     return GateResult(
         verdict=verdict,
-        blocking=tuple(blocking),
-        warnings=tuple(warnings),
-        waived=tuple(waived),
-        expired_waivers=expired,
-        capture_warnings=tuple(capture_warnings),
+        blocking=blocking,
+        warnings=tuple(finding for finding in findings if finding.level == "warn"),
+        waived=tuple(finding for finding in findings if finding.level == "waived"),
+        expired_waivers=tuple(w for w in policy.waivers if not w.in_force(policy.today)),
+        capture_warnings=tuple(capture),
         justification=justification if blocking else None,
-        notes=tuple(notes),
+        notes=tuple(_notes(comparison, policy)),
+    )
+
+
+def refuse_blind_gate(comparison: pd.DataFrame, alpha: float) -> None:
+    """Refuse to pass a release the test could not have blocked whatever its change.
+
+    With n runs per side the exact test's smallest p-value is 2 / C(2n, n); after
+    Benjamini-Hochberg over m functions a lone regression needs m * p_min <= alpha. When even
+    that cannot hold, a pass would be a false promise: raise AnalysisError (exit 2) saying how
+    many runs it takes.
+    """
+    from flamediff.analysis.stats import min_two_sided_p
+
+    n_base, n_head = int(comparison.attrs["n_base"]), int(comparison.attrs["n_head"])
+    family = int(comparison.loc[comparison["status"] != "load", "tested"].sum())
+    smallest = min_two_sided_p(n_base, n_head)
+    if family == 0 or smallest * family <= alpha:
+        return
+    needed = next(n for n in range(2, 64) if min_two_sided_p(n, n) * family <= alpha)
+    raise AnalysisError(
+        f"the gate cannot decide: with {n_base} and {n_head} runs the smallest possible "
+        f"p-value is {smallest:.3g}, too large to survive the correction over {family} tested "
+        f"functions at alpha {alpha:g}; capture at least {needed} runs per release, or pass "
+        "--no-stats to gate on thresholds alone (it then warns but never blocks)"
     )

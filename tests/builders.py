@@ -25,3 +25,24 @@ def release(name: str, runs: Sequence[Profile], rate_hz: float | None = 100.0) -
     infos = tuple(RunInfo(p.total, p.total / rate_hz if rate_hz else None, 0) for p in runs)
     info = ReleaseInfo(name=name, created="2026-01-01T00:00:00Z", rate_hz=rate_hz, runs=infos)
     return Release(info, tuple(runs))
+
+
+def sample_runs(version: str) -> list[Path]:
+    """The captured runs of a sample release (``v1``, ``v2``), in order."""
+    return sorted((SAMPLES / version).glob("run-*.folded"))
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run flamediff's CLI in-process: (exit code, stdout, stderr)."""
+    from flamediff.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def import_release(capsys, archive: Path, name: str, files: Sequence[Path], rate="500") -> None:
+    code, _, err = run_cli(
+        capsys, "import", name, *map(str, files), "--rate", rate, "--archive", str(archive)
+    )
+    assert code == 0, err

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from flamediff.config import DEFAULT_RATE_HZ, Settings, load_settings
+from flamediff import vocabulary
+from flamediff.config import Settings, load_settings
 from flamediff.errors import ConfigError
 
 
@@ -19,7 +20,7 @@ def test_defaults_without_a_pyproject(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert settings == Settings()
     assert settings.runs == 8
-    assert settings.rate == DEFAULT_RATE_HZ
+    assert settings.rate == vocabulary.RATE_HZ == 500
     assert settings.block == pytest.approx(0.10)
     assert settings.warn == pytest.approx(0.03)
 

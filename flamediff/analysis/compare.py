@@ -70,14 +70,13 @@ from typing import Any, Literal, TypedDict, cast
 import numpy as np
 import pandas as pd
 
+from flamediff import vocabulary as default
 from flamediff.analysis import stats
 from flamediff.analysis.tables import FunctionCounts, function_counts_of, seconds_per_sample
 from flamediff.errors import AnalysisError, ConfigError
 from flamediff.model import Release
+from flamediff.vocabulary import Metric, Normalisation, SortKey
 
-Metric = Literal["self", "total"]
-Normalisation = Literal["median-ratio", "share", "absolute"]
-SortKey = Literal["impact", "delta", "share", "q", "name"]
 Status = Literal["load", "new", "removed", "changed"]
 Verdict = Literal["slower", "faster", "~", "untested"]
 
@@ -151,20 +150,20 @@ class CompareOptions:
     glob (fnmatch) the function must match. The statistics are computed on all functions first.
     """
 
-    metric: Metric = "self"
-    normalisation: Normalisation = "median-ratio"
-    alpha: float = 0.05
-    min_share: float = 0.01
-    min_runs: int = 4
+    metric: Metric = default.METRIC
+    normalisation: Normalisation = default.NORMALISATION
+    alpha: float = default.ALPHA
+    min_share: float = default.MIN_SHARE
+    min_runs: int = default.MIN_RUNS
     no_stats: bool = False
-    sort: SortKey = "impact"
+    sort: SortKey = default.SORT
     top: int | None = None
     pattern: str | None = None
 
     def __post_init__(self) -> None:
-        if self.metric not in ("self", "total"):
+        if self.metric not in tuple(Metric):
             raise ConfigError(f"metric must be 'self' or 'total', not {self.metric!r}")
-        if self.normalisation not in ("median-ratio", "share", "absolute"):
+        if self.normalisation not in tuple(Normalisation):
             raise ConfigError(
                 "normalisation must be 'median-ratio', 'share' or 'absolute', "
                 f"not {self.normalisation!r}"
@@ -175,7 +174,7 @@ class CompareOptions:
             raise ConfigError(f"min_share must be in [0, 1), not {self.min_share}")
         if self.min_runs < 2:
             raise ConfigError(f"min_runs must be at least 2, not {self.min_runs}")
-        if self.sort not in ("impact", "delta", "share", "q", "name"):
+        if self.sort not in tuple(SortKey):
             raise ConfigError(f"unknown sort key {self.sort!r}")
         if self.top is not None and self.top < 0:
             raise ConfigError(f"top must not be negative, not {self.top}")
@@ -427,7 +426,7 @@ def _load_row(
 def view(
     comparison: pd.DataFrame,
     *,
-    sort: SortKey = "impact",
+    sort: SortKey = default.SORT,
     top: int | None = None,
     pattern: str | None = None,
 ) -> pd.DataFrame:

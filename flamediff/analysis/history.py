@@ -54,8 +54,7 @@ from flamediff.analysis.compare import LOAD_ROW
 from flamediff.analysis.tables import FunctionCounts, function_counts_of, seconds_per_sample
 from flamediff.errors import AnalysisError
 from flamediff.model import FrameName, Release
-
-Metric = Literal["self", "total"]
+from flamediff.vocabulary import Metric
 
 COLUMNS = (
     "series",
@@ -89,7 +88,7 @@ def matches(function: str, pattern: str) -> bool:
 
 
 def history(
-    releases: Sequence[Release], functions: Sequence[str], *, metric: Metric = "self"
+    releases: Sequence[Release], functions: Sequence[str], *, metric: Metric = Metric.SELF
 ) -> pd.DataFrame:
     """The whole load and the functions chosen by ``functions`` in every release, in order.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -29,3 +30,20 @@ def git_state(folder: Path) -> tuple[str | None, bool | None]:
 
 def host_name() -> str:
     return platform.node() or "unknown"
+
+
+def python_version_of(command: Sequence[str]) -> str | None:
+    """The version of the Python the load runs on, when the command starts with one."""
+    if not command or not Path(command[0]).name.startswith("python"):
+        return platform.python_version()
+    try:
+        result = subprocess.run(
+            [command[0], "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None

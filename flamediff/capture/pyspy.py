@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -48,23 +47,6 @@ def py_spy_version(py_spy: str) -> str:
         [py_spy, "--version"], capture_output=True, text=True, check=False
     ).stdout
     return output.strip().removeprefix("py-spy ").strip() or "unknown"
-
-
-def python_version_of(command: Sequence[str]) -> str | None:
-    """The version of the Python the load runs on, when the command starts with one."""
-    if not command or not Path(command[0]).name.startswith("python"):
-        return platform.python_version()
-    try:
-        result = subprocess.run(
-            [command[0], "-c", "import platform; print(platform.python_version())"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout.strip() or None
 
 
 def resolve_command(command: Sequence[str]) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from flamediff.model import Profile, RunInfo
+from flamediff.model import Profile, ProfilerInfo, RunInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +17,26 @@ class CapturedRun:
 
 
 class Runner(Protocol):
-    """Something that runs the load once and returns its profile."""
+    """Something that runs the load once per ``run()`` and returns its profile.
 
-    label: str
+    ``label`` names the side of the capture (the release); ``command`` is the load as given;
+    ``rate_hz`` the sampling rate the runs' counts are taken at (None: unknown).
+    """
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def command(self) -> Sequence[str]: ...
+
+    @property
+    def rate_hz(self) -> float | None: ...
 
     def run(self) -> CapturedRun: ...
+
+    def describe(self) -> ProfilerInfo:
+        """The profiler, its version and the options that shape what a profile holds."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +55,12 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def _noop(_: Progress) -> None:
+def ignore_progress(_: Progress) -> None:
     pass
 
 
 def capture_runs(
-    runner: Runner, *, runs: int, warmup: int = 0, on_progress: ProgressCallback = _noop
+    runner: Runner, *, runs: int, warmup: int = 0, on_progress: ProgressCallback = ignore_progress
 ) -> list[CapturedRun]:
     """Warm-up runs (not kept), then ``runs`` counted runs, in order."""
     plan = [False] * warmup + [True] * runs
@@ -70,7 +85,7 @@ def capture_interleaved(
     *,
     runs: int,
     warmup: int = 0,
-    on_progress: ProgressCallback = _noop,
+    on_progress: ProgressCallback = ignore_progress,
 ) -> tuple[list[CapturedRun], list[CapturedRun]]:
     """Capture two loads alternately on the same machine in one job, so drift hits both."""
     sides = (base, head)

@@ -12,43 +12,20 @@ from typing import Annotated
 
 import typer
 
-from flamediff.capture import capture_interleaved
-from flamediff.capture.pyspy import PySpyRunner
-from flamediff.cli.capture import (
-    ForceOption,
-    NativeOption,
-    RateOption,
-    RunsOption,
-    SubprocessesOption,
-    WarmupOption,
-    archive_runs,
-    check_counts,
-    check_rate,
-    release_info,
-    summary,
-)
-from flamediff.cli.common import (
+from flamediff.capture.runners import make_runner
+from flamediff.cli.capture import how_to_capture
+from flamediff.cli.common import interrupt_on_sigterm, note, open_archive
+from flamediff.cli.gating import run_gate
+from flamediff.cli.options import (
+    AnalysisOptions,
     ArchiveOption,
-    LineLevelOption,
-    interrupt_on_sigterm,
-    note,
-    open_archive,
-)
-from flamediff.cli.gating import (
-    AlphaOption,
-    BlockOption,
-    GateFlags,
-    HotOption,
-    JustifyFileOption,
-    JustifyOption,
-    MarkdownOption,
-    MinShareOption,
-    WarnOption,
-    run_gate,
+    CaptureOptions,
+    GateOptions,
+    grouped,
 )
 from flamediff.cli.progress import progress_reporter
-from flamediff.cli.report import Metric, MetricOption, NormaliseOption, NoStatsOption
 from flamediff.errors import ConfigError
+from flamediff.pipeline.capture import capture_side_by_side
 
 
 def split_command(text: str, option: str) -> list[str]:
@@ -61,9 +38,11 @@ def split_command(text: str, option: str) -> list[str]:
     return words
 
 
+@grouped
 def compare(
     base: Annotated[str, typer.Argument(help="Name to archive the base's runs under.")],
     head: Annotated[str, typer.Argument(help="Name to archive the head's runs under.")],
+    *,
     base_cmd: Annotated[
         str,
         typer.Option(
@@ -73,57 +52,34 @@ def compare(
         ),
     ],
     head_cmd: Annotated[str, typer.Option("--head-cmd", help="The load of the head.")],
-    runs: RunsOption = None,
-    warmup: WarmupOption = None,
-    rate: RateOption = None,
-    subprocesses: SubprocessesOption = False,
-    native: NativeOption = False,
-    force: ForceOption = False,
+    capture: CaptureOptions,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the reports into this folder.")
     ] = None,
-    block: BlockOption = None,
-    warn: WarnOption = None,
-    alpha: AlphaOption = None,
-    min_share: MinShareOption = None,
-    hot: HotOption = None,
-    justify: JustifyOption = None,
-    justify_file: JustifyFileOption = None,
-    markdown: MarkdownOption = None,
-    metric: MetricOption = Metric.self_time,
-    normalize: NormaliseOption = None,
-    no_stats: NoStatsOption = False,
-    line_level: LineLevelOption = False,
+    gate_flags: GateOptions,
+    analysis: AnalysisOptions,
     archive: ArchiveOption = None,
 ) -> None:
     """Capture BASE and HEAD interleaved (ABBA ...) on this machine, archive both, and gate.
 
     Exit 0 pass, 1 blocked, 2 error: the same as `flamediff gate`.
     """
-    store, settings = open_archive(archive)
-    counted, warm = check_counts(settings, runs, warmup)
+    store, settings = open_archive(archive, capture, gate_flags, analysis)
     if base == head:
         raise ConfigError("base and head need different names")
-    for name in (base, head):
-        store.ensure_absent(name, force=force)
-    sampling = check_rate(rate) or settings.rate
-    runners = [
-        PySpyRunner(split_command(text, option), rate_hz=sampling, subprocesses=subprocesses,
-                    native=native, label=name)
-        for name, text, option in ((base, base_cmd, "--base-cmd"), (head, head_cmd, "--head-cmd"))
-    ]  # fmt: skip
+    commands = split_command(base_cmd, "--base-cmd"), split_command(head_cmd, "--head-cmd")
     try:
         with interrupt_on_sigterm(), progress_reporter(f"{base} vs {head}") as report:
-            base_runs, head_runs = capture_interleaved(
-                runners[0], runners[1], runs=counted, warmup=warm, on_progress=report
-            )
-            archive_runs(store, base, release_info(base, runners[0]), base_runs, force=force)
-            archive_runs(store, head, release_info(head, runners[1]), head_runs, force=force)
+            captured = capture_side_by_side(
+                store, (base, commands[0]), (head, commands[1]),
+                how_to_capture(settings, capture), force=capture.force,
+                runner_factory=make_runner, on_progress=report,
+            )  # fmt: skip
     except KeyboardInterrupt:
         note(f"interrupted: neither {base} nor {head} was archived")
         raise
-    note(summary(base, base_runs))
-    note(summary(head, head_runs))
-    flags = GateFlags(block, warn, alpha, min_share, hot, justify, justify_file, markdown,
-                      metric, normalize, no_stats, line_level)  # fmt: skip
-    raise typer.Exit(run_gate(store, settings, base, head, flags, out=out, side_by_side=True))
+    for side in captured:
+        note(side.summary())
+    raise typer.Exit(
+        run_gate(store, settings, base, head, analysis, gate_flags, out=out, side_by_side=True)
+    )

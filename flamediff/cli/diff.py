@@ -8,53 +8,34 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import (
+from flamediff import vocabulary as default
+from flamediff.cli.common import echo, note, open_archive, terminal_width, use_colour, wrote
+from flamediff.cli.gating import analysis_of, no_baseline, run_gate
+from flamediff.cli.options import (
+    AnalysisOptions,
     ArchiveOption,
-    LineLevelOption,
-    MinWidthOption,
-    echo,
-    note,
-    open_archive,
-    write_output,
-)
-from flamediff.cli.gating import (
-    AlphaOption,
-    BlockOption,
-    GateFlags,
-    HotOption,
-    JustifyFileOption,
-    JustifyOption,
-    MarkdownOption,
-    MinShareOption,
-    WarnOption,
-    no_baseline,
-    run_gate,
-)
-from flamediff.cli.report import (
-    REPORT_ROWS,
     BaseArgument,
+    GateOptions,
     HeadArgument,
-    Metric,
-    MetricOption,
-    NormaliseOption,
-    NoStatsOption,
-    ReportFormat,
-    SortKey,
-    comparison_of,
-    diff_svg,
-    load_pair,
-    policy_of,
-    recorded_justification,
-    render_report,
-    resolve_names,
+    MinWidthOption,
+    SortOption,
+    grouped,
 )
+from flamediff.files import write_output
+from flamediff.pipeline.judge import judge
+from flamediff.pipeline.pair import load_pair, resolve_names
+from flamediff.pipeline.reports import delta_chart, diff_svg, html_report, report_text
+from flamediff.vocabulary import Metric, SortKey
 
 
-class ColourBy(StrEnum):
-    self_time = "self"
-    total_time = "total"
+class ReportFormat(StrEnum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    csv = "csv"
 
 
+@grouped
 def diff(
     base: BaseArgument = None,
     head: HeadArgument = None,
@@ -62,25 +43,16 @@ def diff(
         ReportFormat,
         typer.Option("--format", help="table (terminal), markdown (PR, release notes), json, csv."),
     ] = ReportFormat.table,
-    sort: Annotated[
-        SortKey,
-        typer.Option(
-            "--sort",
-            help="impact: seconds per run gained or lost (a +8% change of "
-            "a 30% function before +50% of a 0.1% one); delta, share, q, name.",
-        ),
-    ] = SortKey.impact,
+    sort: SortOption = default.SORT,
     top: Annotated[
         int | None, typer.Option("--top", help="Show only the first N functions.")
-    ] = REPORT_ROWS,
-    metric: MetricOption = Metric.self_time,
+    ] = default.REPORT_ROWS,
     pattern: Annotated[
         str | None,
         typer.Option("--filter", help="Only functions matching this glob, e.g. 'shop.*'."),
     ] = None,
-    normalize: NormaliseOption = None,
-    no_stats: NoStatsOption = False,
-    line_level: LineLevelOption = False,
+    *,
+    analysis: AnalysisOptions,
     svg: Annotated[
         Path | None, typer.Option("--svg", help="Write the differential flamegraph SVG here.")
     ] = None,
@@ -91,7 +63,7 @@ def diff(
             help="Draw the base's shape, so code paths that shrank or vanished are visible too.",
         ),
     ] = False,
-    min_width: MinWidthOption = 0.1,
+    min_width: MinWidthOption = default.MIN_WIDTH_PCT,
     folded: Annotated[
         Path | None,
         typer.Option(
@@ -101,14 +73,15 @@ def diff(
         ),
     ] = None,
     colour_by: Annotated[
-        ColourBy,
+        Metric,
         typer.Option(
             "--colour-by",
+            "--color-by",
             help="What the flamegraph's colours show. self: the change of each frame's own "
             "time, so red lands on the function whose code got slower; total: of its "
             "inclusive time, so the whole tower above a regression turns red.",
         ),
-    ] = ColourBy.self_time,
+    ] = Metric.SELF,
     png: Annotated[
         Path | None,
         typer.Option(
@@ -126,15 +99,15 @@ def diff(
     archive: ArchiveOption = None,
 ) -> None:
     """Per-function self (or total) time of HEAD against BASE, with significance."""
-    store, settings = open_archive(archive)
+    store, settings = open_archive(archive, analysis)
     base_name, head_name = resolve_names(store, base, head)
     if base_name is None:
         note(f"no baseline: {head_name} is the first release")
         return
-    pair = load_pair(store, base_name, head_name, line_level=line_level)
-    comparison = comparison_of(
-        pair, settings, metric=metric, normalisation=normalize, no_stats=no_stats
-    )
+    pair = load_pair(store, base_name, head_name, line_level=analysis.line_level)
+    # The verdict is shown with the diff too, so nobody reads a table the gate would block.
+    judgement = judge(store, pair, settings, analysis_of(analysis), decide=False)
+    comparison, result = judgement.comparison, judgement.result
     if folded is not None:
         from flamediff.formats import write_diff_folded
         from flamediff.model import merge
@@ -142,53 +115,38 @@ def diff(
         write_output(
             folded, write_diff_folded(merge(pair.base.profiles), merge(pair.head.profiles))
         )
-        note(f"wrote {folded}")
+        wrote(folded)
     graph = None
     if svg is not None or html is not None:
-        graph = diff_svg(
-            pair, comparison, negate=negate, min_width=min_width, colour_by=colour_by.value
-        )
+        graph = diff_svg(pair, comparison, negate=negate, min_width=min_width, colour_by=colour_by)
     if svg is not None and graph is not None:
         write_output(svg, graph)
-        note(f"wrote {svg}")
-    from flamediff.gate import evaluate
-
-    # The verdict is shown with the diff too, so nobody reads a table the gate would block.
-    result = evaluate(
-        comparison, policy_of(settings), justification=recorded_justification(pair.head, base_name)
-    )
+        wrote(svg)
     if png is not None or html is not None:
-        from flamediff.analysis.compare import view
-        from flamediff.render.charts import render_delta_chart
-
-        chart = render_delta_chart(view(comparison, pattern=pattern), top=top or 15)
+        chart = delta_chart(comparison, top=top or 15, pattern=pattern)
         if png is not None:
             write_output(png, chart)
-            note(f"wrote {png}")
+            wrote(png)
         if html is not None and graph is not None:
-            from flamediff.render.html import render_html_report
+            page = html_report(
+                comparison, result, svg=graph, chart=chart, sort=sort, top=top, pattern=pattern
+            )
+            write_output(html, page)
+            wrote(html)
+    text = report_text(
+        comparison, result, output_format.value, sort=SortKey(sort), top=top, pattern=pattern,
+        color=use_colour(), width=terminal_width(),
+    )  # fmt: skip
+    echo(text)
 
-            shown = view(comparison, sort=sort.value, top=top, pattern=pattern)
-            write_output(html, render_html_report(shown, result, svg=graph, chart_png=chart))
-            note(f"wrote {html}")
-    echo(render_report(comparison, result, output_format, sort=sort, top=top, pattern=pattern))
 
-
+@grouped
 def gate(
     base: BaseArgument = None,
     head: HeadArgument = None,
-    block: BlockOption = None,
-    warn: WarnOption = None,
-    alpha: AlphaOption = None,
-    min_share: MinShareOption = None,
-    hot: HotOption = None,
-    justify: JustifyOption = None,
-    justify_file: JustifyFileOption = None,
-    markdown: MarkdownOption = None,
-    metric: MetricOption = Metric.self_time,
-    normalize: NormaliseOption = None,
-    no_stats: NoStatsOption = False,
-    line_level: LineLevelOption = False,
+    *,
+    gate_flags: GateOptions,
+    analysis: AnalysisOptions,
     archive: ArchiveOption = None,
 ) -> None:
     """Exit 1 when HEAD has a significant hot-path regression over the block threshold.
@@ -196,10 +154,8 @@ def gate(
     Prints the Markdown report (and appends it to $GITHUB_STEP_SUMMARY when set).
     Exit 0 pass (warnings allowed), 1 blocked, 2 error.
     """
-    store, settings = open_archive(archive)
+    store, settings = open_archive(archive, gate_flags, analysis)
     base_name, head_name = resolve_names(store, base, head)
     if base_name is None:
-        raise typer.Exit(no_baseline(head_name))
-    flags = GateFlags(block, warn, alpha, min_share, hot, justify, justify_file, markdown,
-                      metric, normalize, no_stats, line_level)  # fmt: skip
-    raise typer.Exit(run_gate(store, settings, base_name, head_name, flags))
+        raise typer.Exit(no_baseline(head_name, gate_flags))
+    raise typer.Exit(run_gate(store, settings, base_name, head_name, analysis, gate_flags))

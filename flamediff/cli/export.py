@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import ArchiveOption, note, open_archive, write_output
+from flamediff.cli.common import open_archive, wrote
+from flamediff.cli.options import ArchiveOption
+from flamediff.files import write_output
 from flamediff.model import merge
 
 
@@ -46,4 +48,4 @@ def export(
         sys.stdout.write(text)
     else:
         write_output(output, text)
-        note(f"wrote {output}")
+        wrote(output)

@@ -7,21 +7,17 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import (
-    ArchiveOption,
-    LineLevelOption,
-    MinWidthOption,
-    load_for_analysis,
-    note,
-    open_archive,
-    write_output,
-)
+from flamediff import vocabulary as default
+from flamediff.cli.common import open_archive, wrote
+from flamediff.cli.options import ArchiveOption, LineLevelOption, MinWidthOption
+from flamediff.files import write_output
+from flamediff.pipeline.pair import load_for_analysis
 
 
 def flamegraph(
     release: Annotated[str, typer.Argument(help="Release to draw.")],
     svg: Annotated[Path, typer.Option("--svg", help="Write the flame graph SVG here.")],
-    min_width: MinWidthOption = 0.1,
+    min_width: MinWidthOption = default.MIN_WIDTH_PCT,
     line_level: LineLevelOption = False,
     archive: ArchiveOption = None,
 ) -> None:
@@ -45,4 +41,4 @@ def flamegraph(
         min_width=min_width,
     )
     write_output(svg, text)
-    note(f"wrote {svg}")
+    wrote(svg)

@@ -7,18 +7,17 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import (
+from flamediff.cli.common import echo_table, open_archive, wrote
+from flamediff.cli.options import (
     ArchiveOption,
     LineLevelOption,
-    TableFormat,
-    echo_table,
-    load_for_analysis,
-    note,
-    open_archive,
-    write_output,
+    MetricOption,
+    TableFormatOption,
 )
-from flamediff.cli.report import Metric, MetricOption
 from flamediff.errors import ArchiveError
+from flamediff.files import write_output
+from flamediff.pipeline.pair import load_for_analysis
+from flamediff.vocabulary import Metric, TableFormat
 
 
 def history(
@@ -40,10 +39,8 @@ def history(
             "--last", help="Only the N most recent releases (default: all).", show_default=False
         ),
     ] = None,
-    metric: MetricOption = Metric.self_time,
-    output_format: Annotated[
-        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
-    ] = TableFormat.table,
+    metric: MetricOption = Metric.SELF,
+    output_format: TableFormatOption = TableFormat.TABLE,
     line_level: LineLevelOption = False,
     archive: ArchiveOption = None,
 ) -> None:
@@ -66,7 +63,7 @@ def history(
             raise typer.BadParameter("must be at least 1", param_hint="--last")
         names = names[-last:]
     releases = [load_for_analysis(store, name, line_level=line_level) for name in names]
-    frame = history_of(releases, functions or [], metric=metric.value)
+    frame = history_of(releases, functions or [], metric=metric)
     echo_table(
         output_format,
         as_json=lambda: tables.render_history_json(frame),
@@ -79,4 +76,4 @@ def history(
         from flamediff.render.charts import render_history_chart
 
         write_output(png, render_history_chart(frame))
-        note(f"wrote {png}")
+        wrote(png)

@@ -9,9 +9,9 @@ import typer
 
 from flamediff.archive import utc_now
 from flamediff.capture.metadata import git_state, host_name
-from flamediff.cli.capture import check_rate
-from flamediff.cli.common import ArchiveOption, note, open_archive
-from flamediff.errors import InputError
+from flamediff.cli.common import note, open_archive
+from flamediff.cli.options import ArchiveOption, ForceOption
+from flamediff.errors import ConfigError, InputError
 from flamediff.model import Profile, ReleaseInfo, RunInfo
 
 
@@ -33,16 +33,15 @@ def import_release(
             "in seconds; without it, in samples.",
         ),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a release of the same name.")
-    ] = False,
+    force: ForceOption = False,
     archive: ArchiveOption = None,
 ) -> None:
     """Archive existing profiles as the runs of RELEASE."""
     from flamediff.formats import read_profiles
 
     store, _ = open_archive(archive)
-    check_rate(rate)
+    if rate is not None and not 0 < rate < float("inf"):
+        raise ConfigError(f"--rate must be a positive number of samples per second, not {rate}")
     store.ensure_absent(release, force=force)
     profiles: list[Profile] = []
     for path in files:

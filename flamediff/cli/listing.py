@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
-import typer
-
-from flamediff.cli.common import ArchiveOption, TableFormat, echo, note, open_archive
+from flamediff.cli.common import echo, note, open_archive
+from flamediff.cli.options import ArchiveOption, TableFormatOption
 from flamediff.errors import ArchiveError
 from flamediff.model import ReleaseInfo
+from flamediff.vocabulary import TableFormat
 
 
 def _row(info: ReleaseInfo) -> dict[str, object]:
@@ -56,22 +55,20 @@ def _text_table(rows: list[dict[str, object]]) -> str:
 
 
 def list_releases(
-    output_format: Annotated[
-        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
-    ] = TableFormat.table,
+    output_format: TableFormatOption = TableFormat.TABLE,
     archive: ArchiveOption = None,
 ) -> None:
     """Releases in capture order, with date, runs, samples and git commit (* = dirty)."""
     store, _ = open_archive(archive)
     scanned, damaged = store.scan()
     rows = [_row(info) for _, info in scanned]
-    if output_format is TableFormat.json:
+    if output_format is TableFormat.JSON:
         echo(
             json.dumps(
                 {"releases": rows, "damaged": [d.name for d in damaged]}, indent=2, sort_keys=True
             )
         )
-    elif output_format is TableFormat.csv:
+    elif output_format is TableFormat.CSV:
         import csv
         import io
 

@@ -8,36 +8,24 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.capture import (
+from flamediff.cli.capture import capture_one
+from flamediff.cli.common import open_archive
+from flamediff.cli.gating import no_baseline, run_gate
+from flamediff.cli.options import (
+    AnalysisOptions,
+    ArchiveOption,
+    CaptureOptions,
     CommandArgument,
-    ForceOption,
-    NativeOption,
-    RateOption,
-    RunsOption,
-    SubprocessesOption,
-    WarmupOption,
-    capture_release,
+    GateOptions,
+    grouped,
 )
-from flamediff.cli.common import ArchiveOption, LineLevelOption, open_archive
-from flamediff.cli.gating import (
-    AlphaOption,
-    BlockOption,
-    GateFlags,
-    HotOption,
-    JustifyFileOption,
-    JustifyOption,
-    MarkdownOption,
-    MinShareOption,
-    WarnOption,
-    no_baseline,
-    run_gate,
-)
-from flamediff.cli.report import Metric, MetricOption, NormaliseOption, NoStatsOption
 
 
+@grouped
 def release(
     name: Annotated[str, typer.Argument(help="Name of the new release, e.g. v1.5.0.")],
     command: CommandArgument = None,
+    *,
     out: Annotated[
         Path,
         typer.Option(
@@ -45,24 +33,9 @@ def release(
             help="Folder for report.md, report.json, flamegraph.svg, delta.png and report.html.",
         ),
     ] = Path("flamediff-report"),
-    runs: RunsOption = None,
-    warmup: WarmupOption = None,
-    rate: RateOption = None,
-    subprocesses: SubprocessesOption = False,
-    native: NativeOption = False,
-    force: ForceOption = False,
-    block: BlockOption = None,
-    warn: WarnOption = None,
-    alpha: AlphaOption = None,
-    min_share: MinShareOption = None,
-    hot: HotOption = None,
-    justify: JustifyOption = None,
-    justify_file: JustifyFileOption = None,
-    markdown: MarkdownOption = None,
-    metric: MetricOption = Metric.self_time,
-    normalize: NormaliseOption = None,
-    no_stats: NoStatsOption = False,
-    line_level: LineLevelOption = False,
+    capture: CaptureOptions,
+    gate_flags: GateOptions,
+    analysis: AnalysisOptions,
     archive: ArchiveOption = None,
 ) -> None:
     """Capture NAME, compare it with the release before it, write the reports, and gate.
@@ -70,12 +43,9 @@ def release(
     The first release ever is captured and reported as "no baseline" (exit 0).
     Exit 0 pass, 1 blocked, 2 error.
     """
-    store, settings = open_archive(archive)
-    capture_release(store, settings, name, command, runs=runs, warmup=warmup, rate=rate,
-                    subprocesses=subprocesses, native=native, force=force)  # fmt: skip
+    store, settings = open_archive(archive, capture, gate_flags, analysis)
+    capture_one(store, settings, name, command, capture)
     base = store.previous(name)
     if base is None:
-        raise typer.Exit(no_baseline(name, out=out))
-    flags = GateFlags(block, warn, alpha, min_share, hot, justify, justify_file, markdown,
-                      metric, normalize, no_stats, line_level)  # fmt: skip
-    raise typer.Exit(run_gate(store, settings, base, name, flags, out=out))
+        raise typer.Exit(no_baseline(name, gate_flags, out=out))
+    raise typer.Exit(run_gate(store, settings, base, name, analysis, gate_flags, out=out))

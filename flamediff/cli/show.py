@@ -6,22 +6,16 @@ from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import (
-    ArchiveOption,
-    LineLevelOption,
-    TableFormat,
-    echo_table,
-    load_for_analysis,
-    open_archive,
-)
+from flamediff.cli.common import echo_table, open_archive
+from flamediff.cli.options import ArchiveOption, LineLevelOption, TableFormatOption
+from flamediff.pipeline.pair import load_for_analysis
+from flamediff.vocabulary import TableFormat
 
 
 def show(
     release: Annotated[str, typer.Argument(help="Release to show.")],
     top: Annotated[int, typer.Option("--top", help="How many functions per ranking.")] = 15,
-    output_format: Annotated[
-        TableFormat, typer.Option("--format", help="table for people, json/csv for machines.")
-    ] = TableFormat.table,
+    output_format: TableFormatOption = TableFormat.TABLE,
     line_level: LineLevelOption = False,
     archive: ArchiveOption = None,
 ) -> None:

@@ -56,16 +56,17 @@ from dataclasses import dataclass
 from functools import cache
 from hashlib import blake2b
 from importlib.resources import files
-from typing import Final, Literal, NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from flamediff.model import FrameName, Profile
 from flamediff.stacks import StackTable, common_names
+from flamediff.vocabulary import Metric
 
-ColourBy = Literal["self", "total"]
-COLOUR_BY: Final = ("self", "total")
+ColourBy = Metric
+COLOUR_BY: Final = tuple(Metric)
 
 IDLE_FRAME: Final = "<idle>"
 ROOT_FRAME: Final = "all"
@@ -153,7 +154,7 @@ def render_diff_svg(
     min_width: float = 0.1,
     width: int = 1200,
     palette: str = "red-blue",
-    colour_by: ColourBy = "self",
+    colour_by: ColourBy = Metric.SELF,
     significant: Mapping[str, bool] | None = None,
 ) -> str:
     """A differential flame graph of ``head`` against ``base`` as an SVG document.

@@ -6,35 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import SAMPLES
+from builders import SAMPLES, import_release, run_cli
 
 from flamediff.archive import Archive
-from flamediff.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def import_release(capsys, archive: Path, name: str, files: list[Path]) -> None:
-    code, _, err = run(
-        capsys, "import", name, *map(str, files), "--rate", "500", "--archive", str(archive)
-    )
-    assert code == 0, err
-
-
-@pytest.fixture
-def archive(tmp_path: Path, capsys) -> Path:
-    root = tmp_path / "archive"
-    for name in ("v1", "v2"):
-        import_release(capsys, root, name, sorted((SAMPLES / name).glob("run-*.folded")))
-    return root
 
 
 def test_the_regression_blocks_the_release(archive: Path, capsys) -> None:
-    code, out, _ = run(capsys, "gate", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--archive", str(archive))
     assert code == 1
     assert "### v1 → v2" in out
     row = next(line for line in out.splitlines() if line.startswith("| apply\\_discounts"))
@@ -46,23 +24,23 @@ def test_a_written_justification_accepts_it_and_is_shown_in_every_later_report(
     archive: Path, capsys
 ) -> None:
     reason = "Case-insensitive discount codes; the faster lookup ships in v3."
-    code, out, err = run(capsys, "gate", "--justify", reason, "--archive", str(archive))
+    code, out, err = run_cli(capsys, "gate", "--justify", reason, "--archive", str(archive))
     assert code == 0, err
     assert reason in out
     assert "accepted" in out
     (recorded,) = Archive(archive).info("v2").justifications
     assert (recorded.base, recorded.reason) == ("v1", reason)
-    code, out, _ = run(capsys, "gate", "v1", "v2", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "v1", "v2", "--archive", str(archive))
     assert code == 0
     assert reason in out
-    code, out, _ = run(capsys, "diff", "--format", "markdown", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "diff", "--format", "markdown", "--archive", str(archive))
     assert reason in out
 
 
 def test_a_justification_from_a_file(archive: Path, tmp_path: Path, capsys) -> None:
     why = tmp_path / "why.txt"
     why.write_text("Accepted in review #42:\nthe new rules engine.\n")
-    code, out, _ = run(capsys, "gate", "--justify-file", str(why), "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--justify-file", str(why), "--archive", str(archive))
     assert code == 0
     assert "Accepted in review #42: the new rules engine." in out
 
@@ -71,7 +49,7 @@ def test_a_justification_from_a_file(archive: Path, tmp_path: Path, capsys) -> N
 def test_an_empty_justification_is_refused_and_nothing_recorded(
     archive: Path, capsys, reason: str
 ) -> None:
-    code, _, err = run(capsys, "gate", "--justify", reason, "--archive", str(archive))
+    code, _, err = run_cli(capsys, "gate", "--justify", reason, "--archive", str(archive))
     assert code == 2
     assert "justification is empty" in err
     assert Archive(archive).info("v2").justifications == ()
@@ -84,20 +62,20 @@ def test_the_report_reaches_the_step_summary_and_a_file(
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     report = tmp_path / "reports" / "gate.md"
-    code, out, _ = run(capsys, "gate", "--markdown", str(report), "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--markdown", str(report), "--archive", str(archive))
     assert code == 1
     assert summary.read_text() == "earlier step\n" + out
     assert report.read_text() == out
 
 
 def test_functions_off_the_hot_path_only_warn(archive: Path, capsys) -> None:
-    code, out, _ = run(capsys, "gate", "--hot", "json*", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--hot", "json*", "--archive", str(archive))
     assert code == 0
     assert "verdict: warn" in out
 
 
 def test_a_higher_block_threshold_lets_it_pass(archive: Path, capsys) -> None:
-    code, _, _ = run(capsys, "gate", "--block", "20", "--warn", "10", "--archive", str(archive))
+    code, _, _ = run_cli(capsys, "gate", "--block", "20", "--warn", "10", "--archive", str(archive))
     assert code == 0
 
 
@@ -113,7 +91,7 @@ def write_waiver(folder: Path, expires: str) -> None:
 
 def test_a_waiver_in_force_lets_it_pass(archive: Path, tmp_path: Path, capsys) -> None:
     write_waiver(tmp_path, "2999-12-31")
-    code, out, _ = run(capsys, "gate", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--archive", str(archive))
     assert code == 0
     assert "rules engine rewrite, review #7" in out
 
@@ -122,7 +100,7 @@ def test_an_expired_waiver_no_longer_applies_and_says_so(
     archive: Path, tmp_path: Path, capsys
 ) -> None:
     write_waiver(tmp_path, "2020-01-01")
-    code, out, _ = run(capsys, "gate", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "gate", "--archive", str(archive))
     assert code == 1
     assert "expired" in out
 
@@ -131,11 +109,11 @@ def test_too_few_runs_refuse_to_decide_unless_no_stats(tmp_path: Path, capsys) -
     root = tmp_path / "few"
     for name in ("v1", "v2"):
         import_release(capsys, root, name, sorted((SAMPLES / name).glob("run-0[1-3].folded")))
-    code, out, err = run(capsys, "gate", "--archive", str(root))
+    code, out, err = run_cli(capsys, "gate", "--archive", str(root))
     assert code == 2
     assert out == ""
     assert "runs" in err
-    code, out, _ = run(capsys, "gate", "--no-stats", "--archive", str(root))
+    code, out, _ = run_cli(capsys, "gate", "--no-stats", "--archive", str(root))
     assert code == 0
     assert "verdict: warn" in out
 
@@ -143,13 +121,15 @@ def test_too_few_runs_refuse_to_decide_unless_no_stats(tmp_path: Path, capsys) -
 def test_the_first_release_has_no_baseline(tmp_path: Path, capsys) -> None:
     root = tmp_path / "one"
     import_release(capsys, root, "v1", sorted((SAMPLES / "v1").glob("run-*.folded")))
-    code, out, _ = run(capsys, "gate", "--archive", str(root))
+    code, out, _ = run_cli(capsys, "gate", "--archive", str(root))
     assert code == 0
     assert "no baseline" in out
 
 
 def test_diff_as_json_for_machines(archive: Path, capsys) -> None:
-    code, out, _ = run(capsys, "diff", "--format", "json", "--top", "5", "--archive", str(archive))
+    code, out, _ = run_cli(
+        capsys, "diff", "--format", "json", "--top", "5", "--archive", str(archive)
+    )
     assert code == 0
     document = json.loads(out)
     functions = [row["function"] for row in document["rows"]]
@@ -158,7 +138,7 @@ def test_diff_as_json_for_machines(archive: Path, capsys) -> None:
 
 
 def test_diff_as_csv_and_filtered(archive: Path, capsys) -> None:
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "diff", "--format", "csv", "--filter", "render_*", "--archive", str(archive)
     )
     assert code == 0
@@ -169,7 +149,7 @@ def test_diff_as_csv_and_filtered(archive: Path, capsys) -> None:
 
 def test_diff_writes_the_folded_diff_and_svg(archive: Path, tmp_path: Path, capsys) -> None:
     folded, svg = tmp_path / "d.folded", tmp_path / "d.svg"
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys, "diff", "--folded", str(folded), "--svg", str(svg), "--archive", str(archive)
     )
     assert code == 0, err
@@ -185,12 +165,12 @@ def test_diff_writes_the_folded_diff_and_svg(archive: Path, tmp_path: Path, caps
 
 
 def test_unknown_releases_and_same_names_exit_2(archive: Path, capsys) -> None:
-    assert run(capsys, "diff", "v1", "v9", "--archive", str(archive))[0] == 2
-    assert run(capsys, "gate", "v2", "v2", "--archive", str(archive))[0] == 2
+    assert run_cli(capsys, "diff", "v1", "v9", "--archive", str(archive))[0] == 2
+    assert run_cli(capsys, "gate", "v2", "v2", "--archive", str(archive))[0] == 2
 
 
 def test_an_empty_release_name_is_refused_not_taken_for_the_latest(archive: Path, capsys) -> None:
-    code, out, err = run(capsys, "diff", "v1", "", "--archive", str(archive))
+    code, out, err = run_cli(capsys, "diff", "v1", "", "--archive", str(archive))
     assert code == 2
     assert out == ""
     assert "invalid release name" in err

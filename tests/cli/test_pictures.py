@@ -11,44 +11,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from builders import SAMPLES
+from builders import import_release, run_cli, sample_runs
 
 from flamediff.archive import Archive
-from flamediff.cli import main
-from flamediff.cli.common import load_for_analysis
-from flamediff.cli.report import Pair, comparison_of, write_reports
 from flamediff.config import load_settings
-from flamediff.gate import GatePolicy, evaluate
+from flamediff.pipeline.judge import Analysis, judge
+from flamediff.pipeline.pair import load_pair
+from flamediff.pipeline.reports import write_reports
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 APPLY_DISCOUNTS = "apply_discounts (shop/pricing.py)"
 RENDER_INVOICE = "render_invoice (shop/invoices.py)"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def import_release(capsys, archive: Path, name: str, files: list[Path]) -> None:
-    code, _, err = run(
-        capsys, "import", name, *map(str, files), "--rate", "500", "--archive", str(archive)
-    )
-    assert code == 0, err
-
-
-def sample_runs(version: str) -> list[Path]:
-    return sorted((SAMPLES / version).glob("run-*.folded"))
-
-
-@pytest.fixture
-def archive(tmp_path: Path, capsys) -> Path:
-    root = tmp_path / "archive"
-    for name in ("v1", "v2"):
-        import_release(capsys, root, name, sample_runs(name))
-    return root
 
 
 def fills(svg_text: str) -> dict[str, list[tuple[int, int, int]]]:
@@ -90,7 +64,7 @@ class Tags(HTMLParser):
 
 def test_diff_writes_the_svg_png_and_html(archive: Path, tmp_path: Path, capsys) -> None:
     svg, png, page = tmp_path / "out" / "d.svg", tmp_path / "out" / "d.png", tmp_path / "d.html"
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "diff", "--svg", str(svg), "--png", str(png), "--html", str(page),
         "--archive", str(archive),
     )  # fmt: skip
@@ -119,27 +93,27 @@ def test_diff_writes_the_svg_png_and_html(archive: Path, tmp_path: Path, capsys)
 
 def test_colour_by_total_is_a_choice(archive: Path, tmp_path: Path, capsys) -> None:
     svg = tmp_path / "total.svg"
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys, "diff", "--colour-by", "total", "--svg", str(svg), "--archive", str(archive)
     )
     assert code == 0, err
     assert "colour: change of inclusive time per run" in svg.read_text(encoding="utf-8")
-    code, _, err = run(capsys, "diff", "--colour-by", "leaf", "--archive", str(archive))
+    code, _, err = run_cli(capsys, "diff", "--colour-by", "leaf", "--archive", str(archive))
     assert code == 2
     assert "--colour-by" in err
 
 
 def test_flamegraph_of_one_release(archive: Path, tmp_path: Path, capsys) -> None:
     svg = tmp_path / "v2.svg"
-    code, _, err = run(capsys, "flamegraph", "v2", "--svg", str(svg), "--archive", str(archive))
+    code, _, err = run_cli(capsys, "flamegraph", "v2", "--svg", str(svg), "--archive", str(archive))
     assert code == 0, err
     text = svg.read_text(encoding="utf-8")
     assert 'class="flamediff plain"' in text
     assert "Flame graph: v2" in text
     assert "8 runs at 500 Hz" in text
     assert APPLY_DISCOUNTS in fills(text)
-    assert run(capsys, "flamegraph", "v9", "--svg", str(svg), "--archive", str(archive))[0] == 2
-    assert run(capsys, "flamegraph", "v2", "--archive", str(archive))[0] == 2  # --svg needed
+    assert run_cli(capsys, "flamegraph", "v9", "--svg", str(svg), "--archive", str(archive))[0] == 2
+    assert run_cli(capsys, "flamegraph", "v2", "--archive", str(archive))[0] == 2  # --svg needed
 
 
 def test_history_lists_every_release_and_marks_the_climb(
@@ -148,7 +122,7 @@ def test_history_lists_every_release_and_marks_the_climb(
     # v3 reverts v2: the same runs as v1, imported again.
     import_release(capsys, archive, "v3", sample_runs("v1"))
     png = tmp_path / "history.png"
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "history", "apply_discounts", "render_*", "--png", str(png),
         "--archive", str(archive),
     )  # fmt: skip
@@ -163,7 +137,7 @@ def test_history_lists_every_release_and_marks_the_climb(
     assert re.search(r"▲\+\d+%", v2), "the climb of apply_discounts is marked in v2"
     assert png.read_bytes().startswith(PNG_SIGNATURE)
 
-    code, out, _ = run(capsys, "history", "apply_discounts", "--last", "2", "--format", "json",
+    code, out, _ = run_cli(capsys, "history", "apply_discounts", "--last", "2", "--format", "json",
                        "--archive", str(archive))  # fmt: skip
     assert code == 0
     document = json.loads(out)
@@ -171,29 +145,28 @@ def test_history_lists_every_release_and_marks_the_climb(
     assert document["functions"] == [APPLY_DISCOUNTS]
     assert {row["series"] for row in document["rows"]} == {"<load>", APPLY_DISCOUNTS}
 
-    code, out, _ = run(capsys, "history", "--format", "csv", "--archive", str(archive))
+    code, out, _ = run_cli(capsys, "history", "--format", "csv", "--archive", str(archive))
     assert code == 0
     assert out.splitlines()[0].startswith("series,pattern,release,")
     assert len(out.splitlines()) == 1 + 3
 
 
 def test_history_errors_exit_2(archive: Path, tmp_path: Path, capsys) -> None:
-    code, _, err = run(capsys, "history", "apply_discount", "--archive", str(archive))
+    code, _, err = run_cli(capsys, "history", "apply_discount", "--archive", str(archive))
     assert code == 2
     assert "no function matches 'apply_discount'" in err
     assert "apply_discounts (shop/pricing.py)" in err
-    assert run(capsys, "history", "--last", "0", "--archive", str(archive))[0] == 2
-    code, _, err = run(capsys, "history", "--archive", str(tmp_path / "empty"))
+    assert run_cli(capsys, "history", "--last", "0", "--archive", str(archive))[0] == 2
+    code, _, err = run_cli(capsys, "history", "--archive", str(tmp_path / "empty"))
     assert code == 2
     assert "no release" in err
 
 
 def test_release_reports_link_the_pictures_by_relative_path(archive: Path, tmp_path: Path) -> None:
     store = Archive(archive)
-    pair = Pair(load_for_analysis(store, "v1"), load_for_analysis(store, "v2"))
-    comparison = comparison_of(pair, load_settings())
+    judgement = judge(store, load_pair(store, "v1", "v2"), load_settings(), Analysis())
     folder = tmp_path / "report"
-    written = write_reports(folder, comparison, evaluate(comparison, GatePolicy()), pair)
+    written = write_reports(folder, judgement)
     assert {path.name for path in written} == {
         "report.md", "report.json", "flamegraph.svg", "delta.png", "report.html",
     }  # fmt: skip
@@ -247,7 +220,7 @@ def test_a_function_named_script_never_runs_in_the_html_report(tmp_path: Path, c
     import_release(capsys, root, "base", hostile_runs(tmp_path / "base", slower=False))
     import_release(capsys, root, "head", hostile_runs(tmp_path / "head", slower=True))
     page = tmp_path / "report.html"
-    code, _, err = run(capsys, "diff", "--html", str(page), "--archive", str(root))
+    code, _, err = run_cli(capsys, "diff", "--html", str(page), "--archive", str(root))
     assert code == 0, err
     text = page.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text

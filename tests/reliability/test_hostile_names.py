@@ -23,12 +23,13 @@ from flamediff.analysis.compare import CompareOptions, compare
 from flamediff.analysis.tables import top_functions
 from flamediff.archive import Archive, utc_now
 from flamediff.cli import main
-from flamediff.cli.common import load_for_analysis
-from flamediff.cli.report import Pair, comparison_of, write_reports
 from flamediff.config import load_settings
 from flamediff.formats import read_profiles
 from flamediff.gate import GatePolicy, evaluate
 from flamediff.model import Profile, ReleaseInfo, RunInfo, merge
+from flamediff.pipeline.judge import Analysis, judge
+from flamediff.pipeline.pair import load_for_analysis, load_pair
+from flamediff.pipeline.reports import write_reports
 from flamediff.render.flamegraph import render_diff_svg
 from flamediff.render.html import render_html_report
 from flamediff.render.tables import render_terminal, render_top_terminal, visible
@@ -328,9 +329,8 @@ def test_svg_is_valid_xml_with_no_element_or_attribute_from_a_name(
 def report_files(archive: Path, folder: Path) -> list[Path]:
     """Every report file `release` and `compare` write with --out, for this comparison."""
     store = Archive(archive)
-    pair = Pair(load_for_analysis(store, "base"), load_for_analysis(store, "head"))
-    comparison = comparison_of(pair, load_settings())
-    return write_reports(folder, comparison, evaluate(comparison, GatePolicy()), pair)
+    judgement = judge(store, load_pair(store, "base", "head"), load_settings(), Analysis())
+    return write_reports(folder, judgement)
 
 
 def test_every_report_file_is_safe_for_its_reader(

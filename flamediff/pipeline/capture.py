@@ -1,0 +1,131 @@
+"""Run the load through a runner, alone or interleaved with another, and archive the runs.
+
+Nothing is archived unless every run succeeds: runs are collected first, then each release
+is written atomically. The runner comes from a factory (:mod:`flamediff.capture.runners`),
+so tests and other profilers drive the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flamediff.archive import Archive, utc_now
+from flamediff.capture import CapturedRun, capture_interleaved, capture_runs
+from flamediff.capture.metadata import git_state, host_name, python_version_of
+from flamediff.capture.runners import CaptureSettings, RunnerFactory, make_runner
+from flamediff.capture.session import ProgressCallback, Runner, ignore_progress
+from flamediff.config import Settings
+from flamediff.errors import CaptureError, ConfigError
+from flamediff.model import ReleaseInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A release just archived: its name and its runs."""
+
+    name: str
+    runs: tuple[CapturedRun, ...]
+
+    def summary(self) -> str:
+        samples = sum(run.info.samples for run in self.runs)
+        walls = sorted(r.info.wall_seconds for r in self.runs if r.info.wall_seconds is not None)
+        wall = f", median wall {walls[len(walls) // 2]:.2f} s" if walls else ""
+        return f"archived {self.name}: {len(self.runs)} runs, {samples} samples{wall}"
+
+
+def capture_settings(
+    settings: Settings,
+    *,
+    profiler: str | None = None,
+    subprocesses: bool = False,
+    native: bool = False,
+) -> CaptureSettings:
+    """How to capture, from the settings (with the command line's overrides applied)."""
+    return CaptureSettings(
+        profiler=profiler or CaptureSettings().profiler,
+        runs=settings.runs,
+        warmup=settings.warmup,
+        rate_hz=settings.rate,
+        subprocesses=subprocesses,
+        native=native,
+    )
+
+
+def release_info(name: str, runner: Runner, source: str = "capture") -> ReleaseInfo:
+    """What a release records of where and how it was captured."""
+    commit, dirty = git_state(Path.cwd())
+    return ReleaseInfo(
+        name=name,
+        created=utc_now(),
+        rate_hz=runner.rate_hz,
+        command=tuple(runner.command) or None,
+        git_commit=commit,
+        git_dirty=dirty,
+        python_version=python_version_of(runner.command),
+        profiler=runner.describe(),
+        host=host_name(),
+        source=source,
+    )
+
+
+def archive_runs(
+    archive: Archive, name: str, info: ReleaseInfo, runs: Sequence[CapturedRun], *, force: bool
+) -> None:
+    with archive.writer(name, force=force) as writer:
+        for run in runs:
+            writer.add_run(run.profile, run.info)
+        writer.commit(info)
+
+
+def capture_release(
+    archive: Archive,
+    name: str,
+    command: Sequence[str],
+    settings: CaptureSettings,
+    *,
+    force: bool = False,
+    runner_factory: RunnerFactory = make_runner,
+    on_progress: ProgressCallback = ignore_progress,
+) -> Captured:
+    """Capture ``command`` ``settings.runs`` times (after the warm-ups) and archive it as
+    ``name``. Raises before running anything when the name is taken (unless ``force``)."""
+    if not command:
+        raise CaptureError("no load command: give one after `--` or set `load` in [tool.flamediff]")
+    archive.ensure_absent(name, force=force)
+    runner = runner_factory(command, name, settings, None)
+    runs = capture_runs(runner, runs=settings.runs, warmup=settings.warmup, on_progress=on_progress)
+    archive_runs(archive, name, release_info(name, runner), runs, force=force)
+    return Captured(name, tuple(runs))
+
+
+def capture_side_by_side(
+    archive: Archive,
+    base: tuple[str, Sequence[str]],
+    head: tuple[str, Sequence[str]],
+    settings: CaptureSettings,
+    *,
+    force: bool = False,
+    runner_factory: RunnerFactory = make_runner,
+    on_progress: ProgressCallback = ignore_progress,
+) -> tuple[Captured, Captured]:
+    """Capture two loads alternately (ABBA ABBA ...) in one job and archive both.
+
+    ``base`` and ``head`` are (release name, command). Drift of the machine during the job
+    hits both sides alike. Neither is archived unless every run of both succeeds.
+    """
+    (base_name, base_command), (head_name, head_command) = base, head
+    if base_name == head_name:
+        raise ConfigError("base and head need different names")
+    for name in (base_name, head_name):
+        archive.ensure_absent(name, force=force)
+    base_runner = runner_factory(base_command, base_name, settings, None)
+    head_runner = runner_factory(head_command, head_name, settings, None)
+    base_runs, head_runs = capture_interleaved(
+        base_runner, head_runner, runs=settings.runs, warmup=settings.warmup,
+        on_progress=on_progress,
+    )  # fmt: skip
+    archive_runs(archive, base_name, release_info(base_name, base_runner), base_runs, force=force)
+    archive_runs(archive, head_name, release_info(head_name, head_runner), head_runs, force=force)
+    return Captured(base_name, tuple(base_runs)), Captured(head_name, tuple(head_runs))

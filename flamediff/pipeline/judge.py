@@ -1,0 +1,147 @@
+"""Compare a pair, gate the head, and record a justification that accepts a block.
+
+The settings (``[tool.flamediff]`` with the command line's overrides applied) decide the
+normalisation, the test's alpha and share, and the gate's thresholds; :class:`Analysis` holds
+what only the command line says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flamediff import vocabulary as default
+from flamediff.archive import Archive, utc_now
+from flamediff.config import Settings
+from flamediff.errors import ConfigError
+from flamediff.model import Justification, Release
+from flamediff.pipeline.pair import Pair
+from flamediff.vocabulary import Metric
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flamediff.analysis.compare import CompareOptions
+    from flamediff.gate import GatePolicy, GateResult
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What is compared: ``metric``, with statistics or not (``no_stats``), and whether lines
+    of a function are told apart (``line_level``)."""
+
+    metric: Metric = default.METRIC
+    no_stats: bool = False
+    line_level: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A pair, its full comparison frame (no view applied) and the gate's result.
+
+    ``recorded``: a new justification was written to the head's release.json.
+    """
+
+    pair: Pair
+    comparison: pd.DataFrame
+    result: GateResult
+    recorded: bool = False
+
+
+def compare_options(settings: Settings, analysis: Analysis) -> CompareOptions:
+    from flamediff.analysis.compare import CompareOptions
+
+    return CompareOptions(
+        metric=analysis.metric,
+        normalisation=settings.normalise,
+        alpha=settings.alpha,
+        min_share=settings.min_share,
+        no_stats=analysis.no_stats,
+    )
+
+
+def compare_pair(pair: Pair, settings: Settings, analysis: Analysis) -> pd.DataFrame:
+    """The full comparison frame (no view applied): what the gate and every report read."""
+    from flamediff.analysis.compare import compare
+
+    return compare(pair.base, pair.head, compare_options(settings, analysis))
+
+
+def policy_of(
+    settings: Settings, *, block_load: bool = False, today: date | None = None
+) -> GatePolicy:
+    """The gate's policy from the settings; ``block_load`` for side-by-side captures."""
+    from flamediff.gate import GatePolicy, Waiver
+
+    return GatePolicy(
+        block=settings.block,
+        warn=settings.warn,
+        alpha=settings.alpha,
+        min_share=settings.min_share,
+        hot=settings.hot,
+        waivers=tuple(
+            Waiver(w.function, w.max_regression, w.reason, w.expires) for w in settings.waivers
+        ),
+        block_load=block_load,
+        today=today or date.today(),
+    )
+
+
+def recorded_justification(head: Release, base_name: str) -> str | None:
+    """The latest reason recorded for accepting ``head`` against ``base_name``."""
+    reasons = [j.reason for j in head.info.justifications if j.base == base_name]
+    return reasons[-1] if reasons else None
+
+
+def read_justification(text: str | None, path: Path | None) -> str | None:
+    """The reason given as text or in a file, on one line; an empty one is refused."""
+    if text is not None and path is not None:
+        raise ConfigError("give --justify or --justify-file, not both")
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: cannot read the justification: {error}") from None
+    if text is None:
+        return None
+    reason = " ".join(text.split())
+    if not reason:
+        raise ConfigError("the justification is empty: write why this regression is acceptable")
+    return reason
+
+
+def judge(
+    archive: Archive,
+    pair: Pair,
+    settings: Settings,
+    analysis: Analysis,
+    *,
+    justification: str | None = None,
+    side_by_side: bool = False,
+    decide: bool = True,
+    today: date | None = None,
+) -> Judgement:
+    """Compare the pair and gate the head; a new reason that accepts a block is recorded.
+
+    ``side_by_side``: base and head were just captured interleaved, so the whole load's
+    absolute change is the code's and may block. ``decide``: refuse (AnalysisError) to judge
+    a comparison whose runs could not have blocked whatever the change, as the gate must;
+    a diff only shows.
+    """
+    from flamediff.gate import evaluate, refuse_blind_gate
+
+    policy = policy_of(settings, block_load=side_by_side, today=today)
+    comparison = compare_pair(pair, settings, analysis)
+    if decide and not analysis.no_stats:
+        refuse_blind_gate(comparison, policy.alpha)
+    earlier = recorded_justification(pair.head, pair.base.name)
+    result = evaluate(comparison, policy, justification=justification or earlier)
+    recorded = justification is not None and result.verdict == "accepted"
+    if recorded:
+        assert justification is not None
+        archive.add_justification(
+            pair.head.name, Justification(pair.base.name, justification, utc_now())
+        )
+    return Judgement(pair, comparison, result, recorded)
