@@ -112,6 +112,8 @@ class RunDocument(TypedDict):
     samples: int
     wall_seconds: float | None
     exit_status: int | None
+    cpu_seconds: NotRequired[float | None]
+    probe_seconds: NotRequired[float | None]
 
 
 class JustificationDocument(TypedDict):
@@ -235,7 +237,13 @@ def _document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
         host=doc.get("host"),
         source=doc.get("source", "capture"),
         runs=tuple(
-            RunInfo(run["samples"], run.get("wall_seconds"), run.get("exit_status"))
+            RunInfo(
+                run["samples"],
+                run.get("wall_seconds"),
+                run.get("exit_status"),
+                run.get("cpu_seconds"),
+                run.get("probe_seconds"),
+            )
             for run in doc["runs"]
         ),
         justifications=tuple(
@@ -269,6 +277,8 @@ def _info_to_document(info: ReleaseInfo, sequence: int) -> ReleaseDocument:
                 samples=run.samples,
                 wall_seconds=run.wall_seconds,
                 exit_status=run.exit_status,
+                cpu_seconds=run.cpu_seconds,
+                probe_seconds=run.probe_seconds,
             )
             for i, run in enumerate(info.runs)
         ],
@@ -370,6 +380,10 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
         wall = run.get("wall_seconds")
         if wall is not None and not _non_negative(wall):
             return f"{where}.wall_seconds must be seconds or null, not {_shown(wall)}"
+        for measured in ("cpu_seconds", "probe_seconds"):
+            seconds = run.get(measured)
+            if seconds is not None and not _non_negative(seconds):
+                return f"{where}.{measured} must be seconds or null, not {_shown(seconds)}"
         status = run.get("exit_status")
         if status is not None and type(status) is not int:
             return f"{where}.exit_status must be an integer or null, not {_shown(status)}"

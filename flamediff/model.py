@@ -156,11 +156,19 @@ def merge(profiles: Iterable[Profile]) -> Profile:
 
 @dataclass(frozen=True, slots=True)
 class RunInfo:
-    """What is known of one run of the load besides its stacks."""
+    """What is known of one run of the load besides its stacks.
+
+    ``cpu_seconds`` is the CPU time (user + system) the load itself used, where the runner
+    could measure it: against ``wall_seconds`` it tells how much of the run the load waited
+    for a CPU on a busy machine. ``probe_seconds`` is the time of a fixed calibration
+    workload timed beside the run: how fast the machine was while the run was captured.
+    """
 
     samples: int
     wall_seconds: float | None = None
     exit_status: int | None = None
+    cpu_seconds: float | None = None
+    probe_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
