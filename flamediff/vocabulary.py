@@ -22,6 +22,8 @@ class Metric(StrEnum):
 class Normalisation(StrEnum):
     """How each run's times are scaled before runs are compared (see analysis.compare)."""
 
+    AUTO = "auto"  # measured where every run was measured, median-ratio otherwise, said so
+    MEASURED = "measured"  # the load's CPU time and a calibration probe, per run
     MEDIAN_RATIO = "median-ratio"
     SHARE = "share"
     ABSOLUTE = "absolute"
@@ -59,7 +61,7 @@ WARN: Final = 0.03
 ALPHA: Final = 0.05
 MIN_SHARE: Final = 0.01
 METRIC: Final = Metric.SELF
-NORMALISATION: Final = Normalisation.MEDIAN_RATIO
+NORMALISATION: Final = Normalisation.AUTO
 SORT: Final = SortKey.IMPACT
 # Fewer runs per release than this cannot be tested: at 4 vs 4 the smallest exact p-value is
 # 0.0286; below that none reaches 0.05.

@@ -129,6 +129,7 @@ class ComparisonMeta(TypedDict):
     correction: str
     scale_factors_base: list[float]
     scale_factors_head: list[float]
+    machine_measured: bool
     filtered: bool
 
 
@@ -164,10 +165,8 @@ class CompareOptions:
         if self.metric not in tuple(Metric):
             raise ConfigError(f"metric must be 'self' or 'total', not {self.metric!r}")
         if self.normalisation not in tuple(Normalisation):
-            raise ConfigError(
-                "normalisation must be 'median-ratio', 'share' or 'absolute', "
-                f"not {self.normalisation!r}"
-            )
+            choices = ", ".join(f"'{member}'" for member in Normalisation)
+            raise ConfigError(f"normalisation must be one of {choices}, not {self.normalisation!r}")
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha must be between 0 and 1, not {self.alpha}")
         if not 0.0 <= self.min_share < 1.0:
@@ -270,19 +269,9 @@ def compare_counts(
     total_seconds = total_counts * per_sample
     run_seconds = run_counts * per_sample
 
-    normalisation: str = options.normalisation
-    if normalisation == "median-ratio":
-        factors = stats.median_ratio_factors(self_seconds, self_counts)
-        if factors is None:
-            normalisation = "share (median-ratio needs 3 functions present in every run)"
-    else:
-        factors = None
-    if factors is None:
-        if options.normalisation == "absolute":
-            factors = np.ones(run_seconds.shape)
-        else:
-            log_runs = np.log(run_seconds)
-            factors = np.exp(log_runs - log_runs.mean())
+    factors, normalisation = _scale_factors(
+        options.normalisation, base, head, self_seconds, self_counts, run_seconds
+    )
     self_values = self_seconds / factors
     total_values = total_seconds / factors
 
@@ -340,7 +329,10 @@ def compare_counts(
     columns["status"] = np.select([~base_exists, ~head_exists], ["new", "removed"], "changed")
     columns["function"] = list(functions)
 
-    load = _load_row(run_seconds[:n_base], run_seconds[n_base:], base, head, run_counts, options)
+    # Measured factors are the machine's, not inferred from the functions, so the load row is
+    # divided by them too; any other normalisation would remove exactly what the row shows.
+    load_seconds = run_seconds / factors if normalisation == "measured" else run_seconds
+    load = _load_row(load_seconds[:n_base], load_seconds[n_base:], base, head, run_counts, options)
     # One frame built from arrays with the load row in front: concatenating frames costs
     # more than the statistics, and the simulation builds thousands of these.
     comparison = pd.DataFrame(
@@ -368,10 +360,76 @@ def compare_counts(
         "correction": "none" if options.no_stats else "Benjamini-Hochberg",
         "scale_factors_base": [float(factor) for factor in factors[:n_base]],
         "scale_factors_head": [float(factor) for factor in factors[n_base:]],
+        "machine_measured": normalisation == "measured",
         "filtered": False,
     }
     comparison.attrs.update(meta)
     return comparison
+
+
+def _scale_factors(
+    asked: Normalisation,
+    base: FunctionCounts,
+    head: FunctionCounts,
+    self_seconds: stats.FloatArray,
+    self_counts: stats.IntArray,
+    run_seconds: stats.FloatArray,
+) -> tuple[stats.FloatArray, str]:
+    """Every run's scale factor (base runs first) and the normalisation that made them.
+
+    The text returned is the normalisation's name, followed by why when it is not the one
+    asked for; ``"measured"`` exactly when the machine's speed was measured.
+    """
+    if asked == "auto" or asked == "measured":
+        if base.measured and head.measured:
+            return _measured_factors(base, head, run_seconds), "measured"
+        if asked == "measured":
+            unmeasured = " and ".join(
+                side for side, counts in (("base", base), ("head", head)) if not counts.measured
+            )
+            raise ConfigError(
+                f"normalisation 'measured' needs the CPU time and probe time of every run; the "
+                f"{unmeasured} release's runs lack them (captured before they were recorded, "
+                "or imported): use 'median-ratio', 'share' or 'absolute'"
+            )
+    label = "median-ratio" if asked == "auto" else str(asked)
+    if asked in ("auto", "median-ratio"):
+        factors = stats.median_ratio_factors(self_seconds, self_counts)
+        if factors is not None:
+            return factors, label
+        label = "share (median-ratio needs 3 functions present in every run)"
+    if asked == "absolute":
+        return np.ones(run_seconds.shape), label
+    log_runs = np.log(run_seconds)
+    return np.exp(log_runs - log_runs.mean()), label
+
+
+def _measured_factors(
+    base: FunctionCounts, head: FunctionCounts, run_seconds: stats.FloatArray
+) -> stats.FloatArray:
+    """Factors that turn each run's sampled seconds into CPU seconds of a reference machine.
+
+    Sampled seconds count time the load was runnable, waiting for a CPU included, and a
+    profiler that falls behind on a busy machine takes fewer samples than its rate promises:
+    only the proportions of samples are trusted. A function's share of the run's samples
+    times the run's CPU time (rusage) is its CPU time. That is divided by the machine's speed
+    during the release's capture: the median of its runs' probe times against the geometric
+    mean of both releases' medians (per-run probes of a few milliseconds are noisier than the
+    machine's drift within one capture).
+    """
+    assert base.cpu_seconds is not None
+    assert head.cpu_seconds is not None
+    assert base.probe_seconds is not None
+    assert head.probe_seconds is not None
+    cpu = np.concatenate([base.cpu_seconds, head.cpu_seconds])
+    base_speed = float(np.median(base.probe_seconds))
+    head_speed = float(np.median(head.probe_seconds))
+    reference = math.sqrt(base_speed * head_speed)
+    speed = np.concatenate(
+        [np.full(base.runs, base_speed / reference), np.full(head.runs, head_speed / reference)]
+    )
+    factors: stats.FloatArray = run_seconds / cpu * speed
+    return factors
 
 
 def _load_row(

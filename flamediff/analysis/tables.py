@@ -57,6 +57,8 @@ class FunctionCounts:
 
     ``self_samples`` and ``total_samples`` have shape (len(functions), runs); ``run_samples``
     and ``wall_seconds`` (NaN where unknown) have shape (runs,). Functions are sorted by name.
+    ``cpu_seconds`` and ``probe_seconds`` (shape (runs,), NaN where unknown; None when no run
+    knows them) are the load's CPU time and the calibration probe's time of each run.
     """
 
     functions: tuple[str, ...]
@@ -64,6 +66,19 @@ class FunctionCounts:
     total_samples: npt.NDArray[np.int64]
     run_samples: npt.NDArray[np.int64]
     wall_seconds: npt.NDArray[np.float64]
+    cpu_seconds: npt.NDArray[np.float64] | None = None
+    probe_seconds: npt.NDArray[np.float64] | None = None
+
+    @property
+    def measured(self) -> bool:
+        """Whether every run knows its CPU time and probe time (see RunInfo)."""
+        return all(
+            values is not None
+            and values.size == self.runs
+            and bool(np.isfinite(values).all())
+            and bool((values > 0).all())
+            for values in (self.cpu_seconds, self.probe_seconds)
+        )
 
     @property
     def runs(self) -> int:
@@ -86,6 +101,8 @@ class FunctionCounts:
             take(self.total_samples),
             self.run_samples,
             self.wall_seconds,
+            self.cpu_seconds,
+            self.probe_seconds,
         )
 
 
@@ -139,22 +156,28 @@ def function_counts_of(releases: Sequence[Release]) -> list[FunctionCounts]:
             own[function_of[:-1][used]] = True
             own[idle] |= bool(empty.any())
         own_rows = np.flatnonzero(own)
-        walls = [
-            run.wall_seconds if run.wall_seconds is not None else np.nan
-            for run in release.info.runs
-        ]
-        # Run metadata may be missing or shorter than the profiles (hand-made releases).
-        walls = (walls + [np.nan] * len(tables))[: len(tables)]
         result.append(
             FunctionCounts(
                 tuple(functions[row] for row in own_rows),
                 self_matrix[own_rows],
                 total_matrix[own_rows],
                 np.array([table.total for table in tables], dtype=np.int64),
-                np.array(walls, dtype=np.float64),
+                _per_run(release, "wall_seconds", len(tables)),
+                _per_run(release, "cpu_seconds", len(tables)),
+                _per_run(release, "probe_seconds", len(tables)),
             )
         )
     return result
+
+
+def _per_run(release: Release, field: str, runs: int) -> npt.NDArray[np.float64]:
+    """One measurement of every run, NaN where unknown.
+
+    Run metadata may be missing or shorter than the profiles (hand-made releases).
+    """
+    known = [getattr(run, field) for run in release.info.runs][:runs]
+    values = [np.nan if value is None else value for value in known]
+    return np.array(values + [np.nan] * (runs - len(values)), dtype=np.float64)
 
 
 # Frames sorted at a time, as rows of a matrix padded to the deepest stack among them: a few

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from flamediff.capture.probe import probe_seconds
 from flamediff.capture.session import CapturedRun
 from flamediff.errors import CaptureError
 from flamediff.model import ProfilerInfo, RunInfo
@@ -186,6 +187,19 @@ def pending_signals(status: str) -> int:
     return mask
 
 
+def _reap(load: subprocess.Popen[bytes], status: list[int], usage: list[float]) -> None:
+    """Wait for the load and keep its exit status and CPU time (user + system, its children's
+    included), which only the parent that reaps it can read."""
+    try:
+        _, raw_status, resources = os.wait4(load.pid, 0)
+    except ChildProcessError:  # reaped elsewhere (an interrupted capture); no CPU time then
+        status.append(load.wait())
+        return
+    load.returncode = os.waitstatus_to_exitcode(raw_status)
+    status.append(load.returncode)
+    usage.append(resources.ru_utime + resources.ru_stime)
+
+
 class PySpyRunner:
     """Runs the load under py-spy once per ``run()`` call."""
 
@@ -235,6 +249,7 @@ class PySpyRunner:
         with tempfile.TemporaryDirectory(prefix=prefix) as folder:
             raw = Path(folder) / "profile.folded"
             log = Path(folder) / "load.log"
+            probe_before = probe_seconds()
             started = time.perf_counter()
             with log.open("wb") as log_stream:
                 try:
@@ -254,7 +269,8 @@ class PySpyRunner:
                     # Reap the load the moment it exits: py-spy watches for the pid to vanish,
                     # and an unreaped child would linger as a zombie.
                     status: list[int] = []
-                    waiter = threading.Thread(target=lambda: status.append(load.wait()))
+                    usage: list[float] = []
+                    waiter = threading.Thread(target=_reap, args=(load, status, usage))
                     waiter.start()
                     spy = subprocess.Popen(
                         self._py_spy_args(load.pid, raw),
@@ -267,6 +283,7 @@ class PySpyRunner:
                         spy_err = _communicate_releasing_a_killed_load(spy, load.pid)
                     waiter.join()
             wall = time.perf_counter() - started
+            probe = (probe_before + probe_seconds()) / 2.0
             exit_status = status[0] if status else load.returncode
             self._check(exit_status, spy.returncode, spy_err.decode(errors="replace"), log, raw)
             profile = read_profiles(raw)[0][1]
@@ -275,7 +292,9 @@ class PySpyRunner:
                 f"run {self.runs_done} of {' '.join(self.command)}: py-spy took no samples; "
                 "the load is too short or not a Python program"
             )
-        return CapturedRun(profile, RunInfo(profile.total, round(wall, 4), exit_status))
+        cpu = round(usage[0], 4) if usage else None
+        info = RunInfo(profile.total, round(wall, 4), exit_status, cpu, round(probe, 7))
+        return CapturedRun(profile, info)
 
     def _check(self, exit_status: int, spy_status: int, spy_err: str, log: Path, raw: Path) -> None:
         shown = " ".join(self.command)

@@ -7,6 +7,7 @@ what only the command line says.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from flamediff.analysis.compare import CompareOptions
-    from flamediff.gate import GatePolicy, GateResult
+    from flamediff.gate import Finding, GatePolicy, GateResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,58 @@ def policy_of(
     )
 
 
+# Findings whose change is split by call path; each costs a pass over both releases' stacks.
+BLAMED_FINDINGS = 10
+
+
+def with_blame(
+    result: GateResult, comparison: pd.DataFrame, pair: Pair, metric: Metric
+) -> GateResult:
+    """The result with each blocking or warning function's reason saying where its change came
+    from (see :mod:`flamediff.analysis.blame`): the victim of a rewritten caller is then
+    named with the caller."""
+    from dataclasses import replace
+
+    from flamediff.analysis.blame import blame, blame_text
+    from flamediff.analysis.tables import seconds_per_sample
+
+    in_seconds = comparison.attrs.get("unit") == "s"
+    scales = {
+        "base": comparison.attrs.get("scale_factors_base"),
+        "head": comparison.attrs.get("scale_factors_head"),
+    }
+
+    def explained(finding: Finding) -> Finding:
+        if finding.function == "<load>" or math.isnan(finding.delta_pct):
+            return finding
+        paths = blame(
+            pair.base,
+            pair.head,
+            finding.function,
+            metric=metric,
+            base_scale=scales["base"],
+            head_scale=scales["head"],
+            base_per_sample=seconds_per_sample(pair.base) if in_seconds else 1.0,
+            head_per_sample=seconds_per_sample(pair.head) if in_seconds else 1.0,
+        )
+        text = blame_text(paths, "s" if in_seconds else "samples")
+        return replace(finding, reason=f"{finding.reason}; {text}") if text else finding
+
+    budget = [BLAMED_FINDINGS]
+
+    def within_budget(finding: Finding) -> Finding:
+        if budget[0] <= 0:
+            return finding
+        budget[0] -= 1
+        return explained(finding)
+
+    return replace(
+        result,
+        blocking=tuple(within_budget(finding) for finding in result.blocking),
+        warnings=tuple(within_budget(finding) for finding in result.warnings),
+    )
+
+
 def recorded_justification(head: Release, base_name: str) -> str | None:
     """The latest reason recorded for accepting ``head`` against ``base_name``."""
     reasons = [j.reason for j in head.info.justifications if j.base == base_name]
@@ -138,6 +191,7 @@ def judge(
         refuse_blind_gate(comparison, policy.alpha)
     earlier = recorded_justification(pair.head, pair.base.name)
     result = evaluate(comparison, policy, justification=justification or earlier)
+    result = with_blame(result, comparison, pair, analysis.metric)
     recorded = justification is not None and result.verdict == "accepted"
     if recorded:
         assert justification is not None
