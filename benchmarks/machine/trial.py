@@ -78,12 +78,8 @@ def capture(archive: Path, name: str, orders: int, runs: int, busy: int) -> None
 def judge(archive: Path, base: str, head: str, truth_pct: float) -> dict[str, dict[str, float]]:
     judged = {}
     for normalisation in NORMALISATIONS:
-        report = json.loads(
-            flamediff(
-                "diff", base, head, "--format", "json", "--normalise", normalisation,
-                "--archive", str(archive),
-            )  # fmt: skip
-        )
+        options = ["--format", "json", "--normalise", normalisation, "--archive", str(archive)]
+        report = json.loads(flamediff("diff", base, head, *options))
         rows = report["rows"]
         load = next(row for row in rows if row["status"] == "load")
         changed = [row for row in rows if row["status"] == "changed"]

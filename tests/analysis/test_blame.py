@@ -87,4 +87,3 @@ def test_nothing_to_say_when_the_function_never_ran() -> None:
     assert (
         blame_text(pd.DataFrame(columns=["path", "base_s", "head_s", "impact_s", "status"])) is None
     )
-
