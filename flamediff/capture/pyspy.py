@@ -223,6 +223,18 @@ class PySpyRunner:
         self.runs_done = 0
         _remove_stale_run_folders()
 
+    def _environment(self) -> dict[str, str] | None:
+        """A load run from another folder (a checkout of an earlier commit) imports that
+        folder's code first: an editable install would otherwise import the current one's."""
+        if self.cwd is None:
+            return None
+        entries = [str(self.cwd)]
+        if (self.cwd / "src").is_dir():
+            entries.append(str(self.cwd / "src"))
+        if os.environ.get("PYTHONPATH"):
+            entries.append(os.environ["PYTHONPATH"])
+        return {**os.environ, "PYTHONPATH": os.pathsep.join(entries)}
+
     def describe(self) -> ProfilerInfo:
         """py-spy, its version and the options that shape what the profile holds."""
         options = [("rate_hz", f"{self.rate_hz:g}")]
@@ -259,6 +271,7 @@ class PySpyRunner:
                         stdout=log_stream,
                         stderr=subprocess.STDOUT,
                         cwd=self.cwd,
+                        env=self._environment(),
                         preexec_fn=_die_with_parent(),
                     )
                 except OSError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -12,7 +13,14 @@ from flamediff.cli.common import interrupt_on_sigterm, note, open_archive
 from flamediff.cli.options import ArchiveOption, CaptureOptions, CommandArgument, grouped
 from flamediff.cli.progress import progress_reporter
 from flamediff.config import Settings
-from flamediff.pipeline.capture import Captured, capture_release, capture_settings
+from flamediff.model import Release, ReleaseInfo
+from flamediff.pipeline.capture import (
+    Captured,
+    capture_beside_base,
+    capture_release,
+    capture_settings,
+)
+from flamediff.pipeline.remeasure import Remeasure
 
 
 def how_to_capture(settings: Settings, options: CaptureOptions) -> CaptureSettings:
@@ -39,6 +47,28 @@ def capture_one(
         raise
     note(captured.summary())
     return captured
+
+
+def capture_beside(
+    store: Archive, settings: Settings, name: str, command: Sequence[str], base: ReleaseInfo,
+    remeasure: Remeasure, options: CaptureOptions,
+) -> Release:  # fmt: skip
+    """Capture NAME interleaved with the base run again; archive NAME; the base as measured."""
+    how = how_to_capture(settings, options)
+    try:
+        with (
+            interrupt_on_sigterm(),
+            progress_reporter(f"capturing {name} beside {base.name}") as report,
+        ):
+            captured, remeasured = capture_beside_base(
+                store, name, command, base, remeasure, how, force=options.force,
+                runner_factory=make_runner, on_progress=report,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        note(f"interrupted: nothing of {name} was archived")
+        raise
+    note(captured.summary())
+    return remeasured
 
 
 @grouped

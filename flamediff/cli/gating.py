@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flamediff.archive import Archive
@@ -9,8 +10,9 @@ from flamediff.cli.common import echo, note, wrote
 from flamediff.cli.options import AnalysisOptions, GateOptions
 from flamediff.config import Settings
 from flamediff.files import write_output
+from flamediff.model import Release
 from flamediff.pipeline.judge import Analysis, judge, read_justification
-from flamediff.pipeline.pair import load_pair
+from flamediff.pipeline.pair import Pair, analysed, load_for_analysis, load_pair
 from flamediff.pipeline.reports import (
     append_step_summary,
     gate_report,
@@ -33,17 +35,29 @@ def run_gate(
     *,
     out: Path | None = None,
     side_by_side: bool = False,
+    base: Release | None = None,
+    notes: tuple[str, ...] = (),
 ) -> int:
     """Compare, decide, record an accepted reason, print and write the reports; the exit code.
 
-    The reason is read first, so an empty one is refused before anything is computed.
+    ``base``: the base as captured in this job (re-measured beside the head) instead of the
+    archived one; ``notes`` are added to the gate's. The reason is read first, so an empty
+    one is refused before anything is computed.
     """
     reason = read_justification(gate.justify, gate.justify_file)
-    pair = load_pair(store, base_name, head_name, line_level=analysis.line_level)
+    line_level = analysis.line_level
+    if base is None:
+        pair = load_pair(store, base_name, head_name, line_level=line_level)
+    else:
+        head = load_for_analysis(store, head_name, line_level=line_level)
+        pair = Pair(analysed(base, line_level=line_level), head)
     judgement = judge(
         store, pair, settings, analysis_of(analysis), justification=reason,
         side_by_side=side_by_side,
     )  # fmt: skip
+    if notes:
+        result = replace(judgement.result, notes=(*notes, *judgement.result.notes))
+        judgement = replace(judgement, result=result)
     if reason is not None:
         if judgement.recorded:
             note(f"accepted {head_name} against {base_name}; the reason is recorded")

@@ -8,7 +8,7 @@ so tests and other profilers drive the same code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flamediff.archive import Archive, utc_now
@@ -18,7 +18,8 @@ from flamediff.capture.runners import CaptureSettings, RunnerFactory, make_runne
 from flamediff.capture.session import ProgressCallback, Runner, ignore_progress
 from flamediff.config import Settings
 from flamediff.errors import CaptureError, ConfigError
-from flamediff.model import ReleaseInfo
+from flamediff.model import Release, ReleaseInfo
+from flamediff.pipeline.remeasure import Remeasure, checkout
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,3 +130,39 @@ def capture_side_by_side(
     archive_runs(archive, base_name, release_info(base_name, base_runner), base_runs, force=force)
     archive_runs(archive, head_name, release_info(head_name, head_runner), head_runs, force=force)
     return Captured(base_name, tuple(base_runs)), Captured(head_name, tuple(head_runs))
+
+
+def capture_beside_base(
+    archive: Archive,
+    name: str,
+    command: Sequence[str],
+    base: ReleaseInfo,
+    remeasure: Remeasure,
+    settings: CaptureSettings,
+    *,
+    force: bool = False,
+    runner_factory: RunnerFactory = make_runner,
+    on_progress: ProgressCallback = ignore_progress,
+) -> tuple[Captured, Release]:
+    """Capture ``name`` interleaved with the base run again (see
+    :mod:`flamediff.pipeline.remeasure`); archive ``name`` only.
+
+    Returns the head as archived and the base as re-measured in this job: the archived base
+    keeps its own runs, which other comparisons of the history read.
+    """
+    if not command:
+        raise CaptureError("no load command: give one after `--` or set `load` in [tool.flamediff]")
+    archive.ensure_absent(name, force=force)
+    with checkout(remeasure) as (base_command, folder):
+        base_runner = runner_factory(base_command, base.name, settings, folder)
+        head_runner = runner_factory(command, name, settings, None)
+        base_runs, head_runs = capture_interleaved(
+            base_runner, head_runner, runs=settings.runs, warmup=settings.warmup,
+            on_progress=on_progress,
+        )  # fmt: skip
+    archive_runs(archive, name, release_info(name, head_runner), head_runs, force=force)
+    remeasured = Release(
+        replace(base, runs=tuple(run.info for run in base_runs)),
+        tuple(run.profile for run in base_runs),
+    )
+    return Captured(name, tuple(head_runs)), remeasured

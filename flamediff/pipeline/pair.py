@@ -37,6 +37,14 @@ def load_for_analysis(archive: Archive, name: str, *, line_level: bool = False) 
     return archive.load(name, normalised=True, line_level=line_level)
 
 
+def analysed(release: Release, *, line_level: bool = False) -> Release:
+    """A release captured in this job (not read from the archive) as analysis reads it."""
+    from flamediff.processors import normalise
+
+    profiles = tuple(normalise(profile, line_level=line_level) for profile in release.profiles)
+    return Release(release.info, profiles)
+
+
 def load_pair(archive: Archive, base: str, head: str, *, line_level: bool = False) -> Pair:
     return Pair(
         load_for_analysis(archive, base, line_level=line_level),

@@ -124,6 +124,37 @@ def test_release_reports_no_baseline_then_blocks_the_next(tmp_path: Path, capsys
     assert "rules rewrite" in stdout
 
 
+def test_release_re_measures_the_base_beside_the_head_and_says_so(tmp_path, capsys, loads):
+    archive, out = str(tmp_path / "archive"), tmp_path / "out"
+    run_cli(capsys, "release", "v1", "--archive", archive, "--", "python", "load-v1")
+    code, stdout, err = run_cli(
+        capsys, "release", "v2", "--out", str(out), "--archive", archive, "--",
+        "python", "load-v2",
+    )  # fmt: skip
+    assert code == 1, stdout + err
+    assert "v1 re-measured beside the head in this job (with its own command" in err
+    report = json.loads((out / "report.json").read_text())
+    assert any("re-measured" in note for note in report["gate"]["notes"])
+    # The archived base keeps its own runs; the head alone was archived by this job.
+    assert Archive(Path(archive)).names() == ["v1", "v2"]
+    assert len(Archive(Path(archive)).info("v1").runs) == 8
+
+
+def test_release_against_the_archived_base_says_why(tmp_path, capsys, loads):
+    archive = str(tmp_path / "archive")
+    run_cli(capsys, "release", "v1", "--archive", archive, "--", "python", "load-v1")
+    code, stdout, err = run_cli(
+        capsys, "release", "v2", "--archived-base", "--archive", archive, "--", "python", "load-v2"
+    )
+    assert code == 1, stdout + err
+    assert "compared with the archived runs of v1, captured apart: --archived-base" in err
+    # Same command as the base: re-running it would run the head's code twice.
+    code, stdout, err = run_cli(
+        capsys, "release", "v3", "--archive", archive, "--", "python", "load-v2"
+    )
+    assert "share their commit and command: nothing tells their code apart" in err
+
+
 def test_a_taken_name_is_refused_before_anything_runs(tmp_path: Path, capsys, loads) -> None:
     archive = str(tmp_path / "archive")
     args = ["--runs", "4", "--warmup", "0", "--archive", archive, "--", "python", "load-v1"]

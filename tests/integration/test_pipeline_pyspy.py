@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,42 +64,52 @@ def test_two_captures_of_the_same_code_pass_the_gate(tmp_path: Path) -> None:
     assert report["gate"]["verdict"] in ("pass", "warn")
 
 
-def test_release_blocks_the_regression_and_writes_the_reports(tmp_path: Path) -> None:
-    archive, out = tmp_path / "archive", tmp_path / "out"
-    first = flamediff(
-        "release",
-        "v1",
-        "--out",
-        str(out / "v1"),
-        "--archive",
-        str(archive),
-        "--",
-        sys.executable,
-        str(LOAD / "v1" / "load.py"),
-        ORDERS,
-    )
+def git(folder: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=folder, capture_output=True, check=True,
+    )  # fmt: skip
+
+
+def test_release_re_measures_the_previous_commit_and_blocks_the_regression(
+    tmp_path: Path,
+) -> None:
+    """A project whose load is one command at every commit: `release` checks the previous
+    release's commit out into a worktree and captures it beside the head."""
+    project, archive, out = tmp_path / "project", tmp_path / "archive", tmp_path / "out"
+    shutil.copytree(LOAD / "v1", project, ignore=shutil.ignore_patterns("__pycache__"))
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "v1")
+    command = ["--", sys.executable, "load.py", ORDERS]
+    first = flamediff("release", "v1", "--archive", str(archive), *command, cwd=project)
     assert first.returncode == 0, first.stderr
-    assert "no baseline" in first.stdout
+    shutil.copytree(
+        LOAD / "v2", project, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    git(project, "commit", "-qam", "v2")
     second = flamediff(
-        "release",
-        "v2",
-        "--out",
-        str(out / "v2"),
-        "--archive",
-        str(archive),
-        "--",
-        sys.executable,
-        str(LOAD / "v2" / "load.py"),
-        ORDERS,
+        "release", "v2", "--out", str(out), "--archive", str(archive), *command, cwd=project
     )
     assert second.returncode == 1, second.stdout + second.stderr
+    assert "v1 re-measured beside the head in this job (from a checkout of" in second.stderr
     row = next(
         line for line in second.stdout.splitlines() if line.startswith("| apply\\_discounts")
     )
     assert "*" in row
-    assert (out / "v2" / "report.md").read_text().startswith("### v1 → v2")
-    assert json.loads((out / "v2" / "report.json").read_text())["gate"]["verdict"] == "block"
-    assert (out / "v2" / "flamegraph.svg").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["gate"]["verdict"] == "block"
+    blocked = [finding["function"] for finding in report["gate"]["blocking"]]
+    assert any(name.startswith("apply_discounts") for name in blocked), blocked
+    assert (out / "flamegraph.svg").is_file()
+    # The checkout is gone and the archive holds the two releases, each captured once.
+    assert (
+        subprocess.run(
+            ["git", "worktree", "list"], cwd=project, capture_output=True, text=True, check=True
+        ).stdout.count("\n")
+        == 1
+    )
+    assert Archive(archive).names() == ["v1", "v2"]
     accepted = flamediff("gate", "--justify", "rules engine rewrite", "--archive", str(archive))
     assert accepted.returncode == 0, accepted.stderr
     assert "rules engine rewrite" in accepted.stdout
