@@ -1,12 +1,15 @@
 """The command line: one module per command, and the one place errors become exit codes.
 
 Exit codes: 0 ok (warnings allowed), 1 the gate blocked a release, 2 bad input or
-environment, 130 interrupted.
+environment, 3 an unexpected error (a bug: never read as a verdict), 130 interrupted. 1 comes
+from a block and from nothing else: CI reads it as "this release is slower".
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 import typer
@@ -63,21 +66,60 @@ app.command("export")(export)
 app.command("check")(check)
 
 
+BLOCKED = 1
+BAD_INPUT = 2
+UNEXPECTED = 3
+INTERRUPTED = 130
+
+
+def debugging() -> bool:
+    """Whether an unexpected error shows its traceback (``FLAMEDIFF_DEBUG=1``)."""
+    return os.environ.get("FLAMEDIFF_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code; the only place an error becomes one."""
+    """Run the CLI and return its exit code; the only place an error becomes one.
+
+    Typer runs outside its standalone mode, so that it chooses no exit code for flamediff:
+    every code comes from here.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="flamediff")
+        result = app(args=args, prog_name="flamediff", standalone_mode=False)
     except FlamediffError as error:
         sys.stderr.write(f"error: {error}\n")
         return error.exit_code
+    except typer.TyperException as error:  # usage: unknown option, bad value
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {error.format_message()}\n")
+        return BAD_INPUT
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("interrupted\n")
+        return INTERRUPTED
     except MemoryError:
         # A profile too large for the memory at hand is bad input for this machine, not a bug.
         sys.stderr.write("error: out of memory: the profiles are too large for this machine\n")
-        return 2
+        return BAD_INPUT
+    except OSError as error:
+        # The environment refused: a read-only or full archive, a missing folder.
+        where = f"{error.filename}: " if error.filename else ""
+        sys.stderr.write(f"error: {where}{error.strerror or error}\n")
+        return BAD_INPUT
     except SystemExit as done:
-        # Typer ends every run with SystemExit: 0, 2 for usage errors, 130 for Ctrl-C, and
-        # the code a command raised with typer.Exit (1 when the gate blocks).
         code = done.code
-        return code if isinstance(code, int) else (0 if code is None else 2)
-    return 0
+        return code if isinstance(code, int) else (0 if code is None else BAD_INPUT)
+    except Exception as error:  # noqa: BLE001 - the boundary: anything else is a bug
+        if debugging():
+            traceback.print_exc()
+        detail = f"{type(error).__name__}: {error}"
+        sys.stderr.write(
+            f"internal error: {detail} (a bug in flamediff, not a verdict; "
+            "FLAMEDIFF_DEBUG=1 shows the traceback)\n"
+        )
+        return UNEXPECTED
+    # A command that ends normally returns None; typer.Exit(code) returns its code here.
+    return result if isinstance(result, int) else 0
+
