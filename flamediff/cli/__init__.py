@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else BAD_INPUT)
-    except Exception as error:  # noqa: BLE001 - the boundary: anything else is a bug
+    except Exception as error:  # the boundary: anything else is a bug
         if debugging():
             traceback.print_exc()
         detail = f"{type(error).__name__}: {error}"
