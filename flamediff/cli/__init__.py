@@ -122,4 +122,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNEXPECTED
     # A command that ends normally returns None; typer.Exit(code) returns its code here.
     return result if isinstance(result, int) else 0
-
