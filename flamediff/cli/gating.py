@@ -45,6 +45,8 @@ def run_gate(
     one is refused before anything is computed.
     """
     reason = read_justification(gate.justify, gate.justify_file)
+    # Comparing, blaming and drawing take seconds after a capture: say what is happening.
+    note(f"comparing {head_name} with {base_name} ...")
     line_level = analysis.line_level
     if base is None:
         pair = load_pair(store, base_name, head_name, line_level=line_level)
@@ -66,6 +68,7 @@ def run_gate(
     text = gate_report(judgement)
     _publish(text, gate.markdown)
     if out is not None:
+        note(f"writing the reports to {out} ...")
         for path in write_reports(out, judgement):
             wrote(path)
     return 1 if judgement.result.blocked else 0

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import SAMPLES, import_release, run_cli
+from builders import SAMPLES, import_release, run_cli, sample_runs
 
 from flamediff.archive import Archive
 
@@ -174,3 +174,25 @@ def test_an_empty_release_name_is_refused_not_taken_for_the_latest(archive: Path
     assert code == 2
     assert out == ""
     assert "invalid release name" in err
+
+
+def test_two_single_profiles_diff_untested_and_the_gate_refuses(tmp_path, capsys) -> None:
+    archive = tmp_path / "archive"
+    import_release(capsys, archive, "a", sample_runs("v1")[:1])
+    import_release(capsys, archive, "b", sample_runs("v2")[:1])
+    code, stdout, err = run_cli(
+        capsys, "diff", "a", "b", "--format", "json", "--archive", str(archive)
+    )
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["test"] == "none"
+    assert any(note.startswith("not tested (n=1 and n=1)") for note in report["gate"]["notes"])
+    moved = [row for row in report["rows"] if row["function"].startswith("apply_discounts")]
+    assert moved[0]["delta_pct"] > 100
+    assert not any(row["significant"] for row in report["rows"])
+    code, stdout, err = run_cli(capsys, "diff", "a", "b", "--archive", str(archive))
+    assert code == 0, err
+    assert "not tested (n=1 and n=1)" in stdout + err
+    code, _, err = run_cli(capsys, "gate", "a", "b", "--archive", str(archive))
+    assert code == 2
+    assert "testing needs at least 4" in err
