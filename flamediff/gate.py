@@ -348,6 +348,36 @@ def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool)
     return warnings
 
 
+def policy_warnings(policy: GatePolicy, comparison: pd.DataFrame) -> list[str]:
+    """Settings that make the gate weaker than its defaults, and captures not alike.
+
+    A gate with ``block = 100`` passes a +96% regression without a word; such a pass must
+    not look like a pass at the defaults, so each of these turns the verdict into a warning.
+    """
+    weaker = []
+    if policy.block > default.BLOCK:
+        weaker.append(f"block {_percent(policy.block)} (default {_percent(default.BLOCK)})")
+    if policy.warn > default.WARN:
+        weaker.append(f"warn {_percent(policy.warn)} (default {_percent(default.WARN)})")
+    if policy.alpha < default.ALPHA:
+        weaker.append(f"alpha {policy.alpha:g} (default {default.ALPHA:g})")
+    if policy.min_share > default.MIN_SHARE:
+        weaker.append(
+            f"min-share {_percent(policy.min_share)} (default {_percent(default.MIN_SHARE)})"
+        )
+    warnings = []
+    if weaker:
+        warnings.append("policy weaker than the defaults: " + "; ".join(weaker))
+    rates = comparison.attrs.get("rates_hz")
+    if isinstance(rates, list | tuple) and len(rates) == 2 and rates[0] != rates[1]:
+        base_rate, head_rate = rates
+        warnings.append(
+            f"base and head were sampled at different rates ({base_rate} and {head_rate} Hz): "
+            "check that both were captured or imported with the right --rate"
+        )
+    return warnings
+
+
 def _notes(comparison: pd.DataFrame, policy: GatePolicy) -> list[str]:
     notes = []
     meta_share = comparison.attrs.get("min_share")
@@ -391,6 +421,7 @@ def evaluate(
         if (finding := judge_row(row, policy, no_stats=no_stats)) is not None
     ]
     capture = capture_warnings(rows, policy, no_stats=no_stats)
+    capture += policy_warnings(policy, comparison)
     verdict = verdict_of(findings, capture, justified=justification is not None)
     blocking = tuple(finding for finding in findings if finding.level == "block")
     return GateResult(
