@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flamediff import vocabulary as default
 from flamediff.files import write_output
 from flamediff.pipeline.pair import Pair
+from flamediff.render.registry import REPORTS, ReportFormat
 from flamediff.vocabulary import Metric, SortKey
 
 if TYPE_CHECKING:
@@ -32,23 +33,20 @@ def report_text(
     color: bool = False,
     width: int = 100,
 ) -> str:
-    """The comparison, viewed (sorted, cut, filtered), in the requested format."""
+    """The comparison, viewed (sorted, cut, filtered), in the requested format (one of
+    :class:`flamediff.render.registry.ReportFormat`)."""
     from flamediff.analysis.compare import view
-    from flamediff.render import tables
+    from flamediff.render.registry import render_report
 
     shown = view(comparison, sort=sort, top=top, pattern=pattern)
-    if output_format == "markdown":
-        return tables.render_markdown(shown, result)
-    if output_format == "json":
-        return tables.render_json(shown, result)
-    if output_format == "csv":
-        return tables.render_csv(shown)
-    return tables.render_terminal(shown, result, color=color, width=width)
+    return render_report(shown, result, output_format, color=color, width=width)
 
 
 def gate_report(judgement: Judgement) -> str:
     """The Markdown report the gate prints and a pipeline's summary shows."""
-    return report_text(judgement.comparison, judgement.result, "markdown", top=default.REPORT_ROWS)
+    return report_text(
+        judgement.comparison, judgement.result, ReportFormat.MARKDOWN, top=default.REPORT_ROWS
+    )
 
 
 def append_step_summary(markdown: str) -> str | None:
@@ -162,20 +160,22 @@ def write_reports(folder: Path, judgement: Judgement) -> list[Path]:
 
     People read the top of the table (as many rows as the terminal report shows); machines get
     every function in report.json. The Markdown links the pictures by relative path, so the
-    folder can be moved, zipped or attached as a whole.
+    folder can be moved, zipped or attached as a whole. The formats written are those the
+    registry marks ``in_release_folder``, each as ``report`` plus its extension.
     """
-    from flamediff.render import tables
-
     pictures = write_pictures(folder, judgement)
     links = "\n".join(
         f"- [{_PICTURE_TITLES.get(path.name, path.name)}]({path.name})" for path in pictures
     )
-    markdown = f"{gate_report(judgement).rstrip()}\n\n{links}\n"
     written = []
-    for name, text in (
-        ("report.md", markdown),
-        ("report.json", tables.render_json(judgement.comparison, judgement.result)),
-    ):
-        write_output(folder / name, text)
-        written.append(folder / name)
+    for spec in REPORTS.values():
+        if not spec.in_release_folder:
+            continue
+        if spec.format is ReportFormat.MARKDOWN:
+            text = f"{gate_report(judgement).rstrip()}\n\n{links}\n"
+        else:
+            text = spec.render(judgement.comparison, judgement.result)
+        path = folder / f"report{spec.extension}"
+        write_output(path, text)
+        written.append(path)
     return written + pictures

@@ -8,8 +8,8 @@ date metadata is written.
 
 - :func:`render_delta_chart`: the comparison frame of
   :func:`flamediff.analysis.compare.compare` (columns read: ``function``, ``status``,
-  ``base_{metric}_s``, ``head_{metric}_s``, ``delta_pct``, ``impact_s``, ``tested``,
-  ``significant``, ``noise_floor_pct``; attrs: base, head, n_base, n_head, metric, unit,
+  ``base_{metric}_s``, ``head_{metric}_s``, ``delta_pct``, ``impact_s``, ``verdict``,
+  ``noise_floor_pct``; attrs: base, head, n_base, n_head, metric, unit,
   alpha, normalisation).
 - :func:`render_history_chart`: the frame of :func:`flamediff.analysis.history.history`.
 
@@ -31,7 +31,7 @@ import matplotlib.style
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from flamediff.render.tables import visible
+from flamediff.render.cells import visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +181,7 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
         difference = f"{shorten(head, 30)} \N{MINUS SIGN} {shorten(base, 30)}"
         axes.set_xlabel(f"change of {metric} time per run ({unit_label}), {difference}")
         # Only the kinds of bar drawn, so the legend never explains what is not there.
-        kinds = {(float(row["impact_s"]) > 0, bool(row["significant"])) for row in rows}
+        kinds = {(float(row["impact_s"]) > 0, _significant(row)) for row in rows}
         handles = [
             Patch(color=colour, label=label)
             for (slower, significant), colour, label in (
@@ -203,6 +203,11 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
             columnspacing=1.4,
         )
         return _png(figure)
+
+
+def _significant(row: Mapping[str, Any]) -> bool:
+    """The comparison's verdict, read from its one column: a significant change."""
+    return row["verdict"] in ("slower", "faster")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -237,7 +242,7 @@ def _load_words(row: Mapping[str, Any], unit: str) -> str:
     before, after = float(row["base_self_s"]), float(row["head_self_s"])
     factor, label = _time_scale(max(before, after), unit)
     change = _percent(float(row["delta_pct"]))
-    marker = " *" if row["significant"] else ""
+    marker = " *" if _significant(row) else ""
     return (
         f"whole load {before * factor:.3g} → {after * factor:.3g} {label} per run, "
         f"{change}{marker} (absolute)"
@@ -264,7 +269,7 @@ def _draw_bars(
             )
     colours = [
         (SLOWER if value > 0 else FASTER)
-        if row["significant"]
+        if _significant(row)
         else (SLOWER_UNSURE if value > 0 else FASTER_UNSURE)
         for row, value in zip(rows, values, strict=True)
     ]
@@ -278,7 +283,7 @@ def _draw_bars(
             words = "removed"
         else:
             words = _percent(float(row["delta_pct"]))
-        if row["significant"]:
+        if _significant(row):
             words += " *"
         axes.text(
             value + (pad if value >= 0 else -pad),
@@ -287,7 +292,7 @@ def _draw_bars(
             va="center",
             ha="left" if value >= 0 else "right",
             fontsize=9,
-            fontweight="bold" if row["significant"] else "normal",
+            fontweight="bold" if _significant(row) else "normal",
             color=INK,
             zorder=4,
         )

@@ -28,7 +28,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from flamediff.render.tables import console_to_string, visible
+from flamediff.render.cells import console_to_string, visible
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,9 +30,10 @@ from flamediff.model import Profile, ReleaseInfo, RunInfo, merge
 from flamediff.pipeline.judge import Analysis, judge
 from flamediff.pipeline.pair import load_for_analysis, load_pair
 from flamediff.pipeline.reports import write_reports
+from flamediff.render.cells import visible
 from flamediff.render.flamegraph import render_diff_svg
 from flamediff.render.html import render_html_report
-from flamediff.render.tables import render_terminal, render_top_terminal, visible
+from flamediff.render.terminal import render_terminal, render_top_terminal
 
 # Each becomes a function `NAME (evil.py)`, a frame `NAME (evil.py:LINE)` below `main`.
 HOSTILE = [

@@ -21,11 +21,10 @@ from flamediff.render.flamegraph import (
     FRAME_HEIGHT,
     PAD_X,
     PALETTES,
-    _layout,
-    _with_idle,
     render_diff_svg,
     render_flamegraph_svg,
 )
+from flamediff.render.flamegraph.layout import layout, with_idle
 from flamediff.stacks import StackTable, common_names
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "render"
@@ -455,7 +454,7 @@ def test_layout_sweep_agrees_with_a_naive_tree(
 ) -> None:
     shape_table, other_table = StackTable.from_counts(shape), StackTable.from_counts(other)
     names = common_names([shape_table, other_table])
-    frames = _layout(shape_table.renamed(names), other_table.renamed(names), min_count)
+    frames = layout(shape_table.renamed(names), other_table.renamed(names), min_count)
     if not shape:
         assert frames == []  # nothing to draw, not even the root
         return
@@ -507,7 +506,7 @@ idle_stacks = st.lists(st.sampled_from(["<idle>", "a", "<b", "="]), max_size=3).
 
 @given(st.dictionaries(idle_stacks, st.integers(min_value=0, max_value=9), max_size=12))
 def test_empty_stacks_are_drawn_as_one_idle_frame_in_its_sorted_place(counts: dict) -> None:
-    table = _with_idle(Profile(counts))
+    table = with_idle(Profile(counts))
     expected = {stack: count for stack, count in counts.items() if stack}
     if counts.get(()):
         expected[("<idle>",)] = expected.get(("<idle>",), 0) + counts[()]

@@ -18,7 +18,7 @@ from flamediff.gate import GatePolicy, GateResult, evaluate
 from flamediff.model import Profile, Release, merge
 from flamediff.render.flamegraph import render_diff_svg
 from flamediff.render.html import render_html_report
-from flamediff.render.tables import render_markdown
+from flamediff.render.markdown import render_markdown
 
 # Each would mark the page, or pop up, if it ever ran as code.
 HOSTILE = (
