@@ -73,15 +73,6 @@ def no_baseline_report(head_name: str) -> str:
     )
 
 
-def significance(comparison: pd.DataFrame, colour_by: str) -> dict[str, bool]:
-    """The test's verdict per tested function, when it tested what the picture colours."""
-    if comparison.attrs.get("metric") != colour_by:
-        return {}
-    tested = comparison[comparison["tested"].astype(bool)]
-    verdicts = zip(tested["function"].astype(str), tested["significant"].astype(bool), strict=True)
-    return dict(verdicts)
-
-
 def diff_svg(
     pair: Pair,
     comparison: pd.DataFrame,
@@ -90,10 +81,18 @@ def diff_svg(
     min_width: float = default.MIN_WIDTH_PCT,
     colour_by: Metric = Metric.SELF,
 ) -> str:
-    """The differential flame graph of the pair, normalised as the comparison was."""
+    """The differential flame graph of the pair, normalised as the comparison was, each frame
+    coloured with its function's verdict in ``comparison`` (give it unfiltered)."""
     from flamediff.model import merge
-    from flamediff.render.flamegraph import render_diff_svg
+    from flamediff.render.flamegraph import TableView, render_diff_svg
 
+    table = TableView.of(
+        comparison,
+        base_run_samples=[profile.total for profile in pair.base.profiles],
+        head_run_samples=[profile.total for profile in pair.head.profiles],
+        base_rate_hz=pair.base.info.rate_hz,
+        head_rate_hz=pair.head.info.rate_hz,
+    )
     return render_diff_svg(
         merge(pair.base.profiles),
         merge(pair.head.profiles),
@@ -102,11 +101,10 @@ def diff_svg(
         base_runs=len(pair.base.profiles),
         head_runs=len(pair.head.profiles),
         rate_hz=pair.head.info.rate_hz,
-        normalize=comparison.attrs.get("normalisation") != "absolute",
         negate=negate,
         min_width=min_width,
         colour_by=colour_by,
-        significant=significance(comparison, colour_by),
+        table=table,
     )
 
 

@@ -273,7 +273,12 @@ def _draw_bars(
         else (SLOWER_UNSURE if value > 0 else FASTER_UNSURE)
         for row, value in zip(rows, values, strict=True)
     ]
-    axes.barh(positions, values, height=0.62, color=colours, zorder=2)
+    bars = axes.barh(positions, values, height=0.62, color=colours, zorder=2)
+    for bar, row in zip(bars, rows, strict=True):
+        if row["status"] == "new":
+            # New code is told apart from code that got slower, as in the flame graph.
+            bar.set_hatch("///")
+            bar.set_edgecolor("white")
     axes.axvline(0, color="#444444", linewidth=0.8, zorder=3)
     pad = extent * 0.012
     for position, value, row in zip(positions, values, rows, strict=True):

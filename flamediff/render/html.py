@@ -201,7 +201,8 @@ def render_html_report(
         "<h2>Differential flame graph</h2>",
         '<p class="hint">Hover a frame for its times in both releases; click it to zoom, '
         "click the bottom frame to zoom out; <em>Search</em> (top right) highlights frames "
-        "matching a regular expression. Red: slower, blue: faster.</p>",
+        "matching a regular expression. Colours follow the table: red slower, blue faster, pale "
+        "not significant, hatched new.</p>",
         f'<div class="graph">{graph}</div>',
         "</body>",
         "</html>",

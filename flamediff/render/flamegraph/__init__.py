@@ -5,11 +5,12 @@ fills, :mod:`.svg` writes the document; ``flamegraph.css`` and ``flamegraph.js``
 into it for zoom and search.
 """
 
-from flamediff.render.flamegraph.colour import PALETTES
+from flamediff.render.flamegraph.colour import PALETTES, TableView
 from flamediff.render.flamegraph.svg import (
     CHAR_WIDTH,
     COLOUR_BY,
     FRAME_HEIGHT,
+    MAX_DEPTH,
     PAD_X,
     ColourBy,
     render_diff_svg,
@@ -20,9 +21,11 @@ __all__ = [
     "CHAR_WIDTH",
     "COLOUR_BY",
     "FRAME_HEIGHT",
+    "MAX_DEPTH",
     "PAD_X",
     "PALETTES",
     "ColourBy",
+    "TableView",
     "render_diff_svg",
     "render_flamegraph_svg",
 ]

@@ -71,8 +71,19 @@ def with_idle(profile: Profile) -> StackTable:
     return StackTable(names, frames, offsets, np.insert(counts, at, idle_count))
 
 
-def layout(shape: StackTable, other: StackTable, min_count: float) -> list[Frame]:
+def folded_name(deeper: int) -> str:
+    """The name of the frame that stands for ``deeper`` levels of frames above ``max_depth``."""
+    return f"\N{HORIZONTAL ELLIPSIS} {deeper} deeper frame{'s' if deeper != 1 else ''}"
+
+
+def layout(
+    shape: StackTable, other: StackTable, min_count: float, max_depth: int | None = None
+) -> list[Frame]:
     """The frames of ``shape`` at least ``min_count`` samples wide, with ``other``'s counts.
+
+    ``max_depth``: frames deeper than this above the root are folded into one frame per tower
+    (:func:`folded_name`), whose inclusive and self counts are everything above it: a
+    recursion thousands of frames deep still gives a graph of bounded height.
 
     Both tables number frames alike (one list of names). Top down, one level of the graph at a
     time: the stacks under a drawn frame are consecutive rows (see the module docstring), and
@@ -105,6 +116,11 @@ def layout(shape: StackTable, other: StackTable, min_count: float) -> list[Frame
         first, end = first[wide], end[wide]
         other_first, other_end = other_first[wide], other_end[wide]
         if not len(first):
+            break
+        if max_depth is not None and level >= max_depth:
+            folded = _folded(shape, first, end, position, other_position, level,
+                             other_first, other_end)  # fmt: skip
+            found.append(folded)
             break
         span, rows = _rows_of(first, end)
         column = shape.frames[shape.offsets[rows] + level]
@@ -158,7 +174,15 @@ def layout(shape: StackTable, other: StackTable, min_count: float) -> list[Frame
         order = np.lexsort((columns["level"], columns["end"]))
         names = shape.names
         frames = [
-            Frame(level + 1, start, total, names[frame], other_total, own, other_own)
+            Frame(
+                level + 1,
+                start,
+                total,
+                names[frame] if frame >= 0 else folded_name(-frame),
+                other_total,
+                own,
+                other_own,
+            )
             for level, start, total, frame, other_total, own, other_own in zip(
                 *(
                     columns[key][order].tolist()
@@ -172,6 +196,37 @@ def layout(shape: StackTable, other: StackTable, min_count: float) -> list[Frame
     if position[-1] > 0:
         frames.append(Frame(0, 0, int(position[-1]), ROOT_FRAME, int(other_position[-1]), 0, 0))
     return frames
+
+
+def _folded(
+    shape: StackTable,
+    first: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    position: npt.NDArray[np.int64],
+    other_position: npt.NDArray[np.int64],
+    level: int,
+    other_first: npt.NDArray[np.int64],
+    other_end: npt.NDArray[np.int64],
+) -> dict[str, npt.NDArray[np.int64]]:
+    """One frame per span [first, end) standing for all of its rows' frames from ``level`` up.
+
+    Its frame id is minus the number of levels it folds (see :func:`folded_name`).
+    """
+    span, rows = _rows_of(first, end)
+    deepest = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(deepest, span, shape.depths[rows])
+    totals = position[end] - position[first]
+    other_totals = other_position[other_end] - other_position[other_first]
+    return {
+        "end": end,
+        "level": np.full(len(first), level, dtype=np.int64),
+        "start": position[first],
+        "total": totals,
+        "frame": -(deepest - level),
+        "other_total": other_totals,
+        "self": totals,
+        "other_self": other_totals,
+    }
 
 
 def _take(

@@ -16,15 +16,20 @@ What the differential graph shows, and why:
   stay white, so a longer whole load does not paint every tower red. ``colour_by="total"``
   colours the change of *inclusive* time instead (the frame and everything it called), as
   pprof does: a regression then colours its whole tower from the root up to the frame that
-  grew, which stays visible when the leaf that grew is too narrow to see. Tooltips give both
-  inclusive and self time. Red is slower, blue faster; saturation is the change relative to
-  the largest change among drawn frames. By self time, the own time of frames too narrow to
-  draw (``min_width``) is coloured nowhere: their parents' self time does not include it.
+  grew. Tooltips give both inclusive and self time. Red is slower, blue faster; saturation is
+  the change relative to the largest change among drawn frames.
+- **One truth with the table**: given the comparison's view (``table``), amounts are
+  normalised as the table's, the hue of every frame is its function's verdict, functions new
+  in the head are hatched and the root is the whole load, absolute, with its verdict (see
+  :mod:`flamediff.render.flamegraph.colour`). A function the table calls slower is red on
+  every frame, also on a call path that shrank: what blocked can be found by eye.
 - **Sampling noise fades to white**: a change is weighed by how many Poisson standard errors
-  it spans (z). Under one standard error it is white; the colour ramps up to full at three.
-  So 0 -> 1 sample stays white and 0 -> 9 samples in one run is fully coloured. Run-to-run
-  drift of the machine is larger than this; ``normalize=True`` removes its uniform part, and
-  ``significant`` (the run-to-run test of the comparison) mutes the rest.
+  it spans. Under one standard error it is white; the colour ramps up to full at three, so
+  0 -> 1 sample stays white.
+- **Labels** sit inside frames wide enough for :data:`MIN_LABEL_CHARS` characters of the name
+  (then ``..``); a narrower frame gets none, and its tooltip names it.
+- **Depth**: frames more than :data:`MAX_DEPTH` above the root are folded into one frame per
+  tower, "… N deeper frames", so the SVG's height and size are bounded whatever the recursion.
 - **Layout** (:mod:`flamediff.render.flamegraph.layout`): empty stacks under an ``<idle>``
   frame; ``min_width`` is a percentage of the whole graph's width (of all samples), not pixels,
   so the same profile prunes the same frames at any ``width``; every level then holds at most
@@ -55,7 +60,11 @@ from flamediff.render.flamegraph.colour import (
     PALETTES,
     SETTLED_STRENGTH,
     UNSETTLED_STRENGTH,
+    TableView,
+    frame_strength,
     module_fill,
+    new_pattern,
+    new_pattern_id,
     ramp,
     significance,
 )
@@ -76,6 +85,12 @@ PAD_X: Final = 10
 HEADER_HEIGHT: Final = 84
 FOOTER_HEIGHT: Final = 34
 MIN_WIDTH_PX: Final = 200
+# A label shows at least this many characters of the name (then ".."), or none at all: "p.."
+# says nothing and hides the colour. flamegraph.js reads it from the SVG.
+MIN_LABEL_CHARS: Final = 4
+# Frames deeper than this above the root are folded into one frame per tower, "… N deeper
+# frames", so the SVG's height and size stay bounded however deep the recursion.
+MAX_DEPTH: Final = 96
 
 
 # Characters XML 1.0 forbids even escaped, and lone surrogates, which UTF-8 cannot encode.
@@ -88,7 +103,7 @@ class _Scale:
 
     runs: int
     rate_hz: float | None
-    factor: float = 1.0  # normalisation of the base to the head's total
+    factor: float = 1.0  # what one sample is worth: normalisation and rate, see TableView
 
     def per_run(self, count: float) -> float:
         return count * self.factor / self.runs
@@ -112,24 +127,24 @@ def render_diff_svg(
     width: int = 1200,
     palette: str = "red-blue",
     colour_by: ColourBy = Metric.SELF,
-    significant: Mapping[str, bool] | None = None,
+    table: TableView | None = None,
+    max_depth: int | None = None,
 ) -> str:
     """A differential flame graph of ``head`` against ``base`` as an SVG document.
 
     Widths come from the head (``negate``: the base); colours from the change of each frame's
     self time per run (``colour_by="total"``: of its inclusive time), red slower and blue
-    faster (see the module docstring).
-    ``normalize`` scales the base to the head's total first: use it when the whole load ran
-    faster or slower (another machine, another input size), otherwise everything is red or
-    blue and the change that matters drowns. ``min_width`` is in percent of the graph's width;
-    ``palette`` is one of ``PALETTES``. ``significant``: the run-to-run test's verdict per function
-    (the comparison's); a frame of a function found not significant is drawn at most
-    :data:`UNSETTLED_STRENGTH` of full colour, one found significant at least
-    :data:`SETTLED_STRENGTH`, so the picture agrees with the table: it neither shouts about a
-    change the table calls noise nor hides a real one next to a larger one.
+    faster (see the module docstring). ``rate_hz`` is the head's.
+
+    ``table``: the comparison's view (:class:`~flamediff.render.flamegraph.colour.TableView`):
+    amounts are normalised as the table's, each frame's hue is its function's verdict, new
+    functions are hatched, so the picture agrees with the table (see
+    :mod:`flamediff.render.flamegraph.colour`). Without one, ``normalize`` scales the base to
+    the head's total, and colours follow each frame's change and its sampling noise alone.
+    ``min_width`` is in percent of the graph's width; ``palette`` is one of ``PALETTES``;
+    ``max_depth`` (default :data:`MAX_DEPTH`) bounds the frames drawn above the root.
     """
     _check_arguments(min_width, width, rate_hz, {"base_runs": base_runs, "head_runs": head_runs})
-    verdicts = significant or {}
     if palette not in PALETTE_STOPS:
         raise ValueError(f"unknown palette {palette!r}; choose one of {', '.join(PALETTES)}")
     if colour_by not in COLOUR_BY:
@@ -138,14 +153,20 @@ def render_diff_svg(
     names = common_names([base_counts, head_counts])
     base_counts, head_counts = base_counts.renamed(names), head_counts.renamed(names)
     base_total, head_total = base_counts.total, head_counts.total
-    factor = 1.0
-    if normalize and base_total and head_total:
-        factor = (head_total / head_runs) / (base_total / base_runs)
-    head_scale = _Scale(head_runs, rate_hz)
-    base_scale = _Scale(base_runs, rate_hz, factor)
+    base_weight = head_weight = 1.0
+    if table is not None:
+        base_weight, head_weight = table.base_weight, table.head_weight
+    elif normalize and base_total and head_total:
+        base_weight = (head_total / head_runs) / (base_total / base_runs)
+    head_scale = _Scale(head_runs, rate_hz, head_weight)
+    base_scale = _Scale(base_runs, rate_hz, base_weight)
     shape, other = (base_counts, head_counts) if negate else (head_counts, base_counts)
     shape_total = base_total if negate else head_total
-    frames = layout(shape, other, shape_total * min_width / 100)
+    depth_cap = MAX_DEPTH if max_depth is None else max_depth
+    frames = layout(shape, other, shape_total * min_width / 100, depth_cap)
+    # Verdicts are about the metric the comparison tested; coloured by the other, the
+    # picture cannot borrow them and falls back on each frame's change and noise.
+    verdicts = table.verdicts if table is not None and table.metric == colour_by else None
 
     # Signed change (head minus base, per run) and its noise weight for every drawn frame.
     changes: list[tuple[float, float]] = []
@@ -158,32 +179,51 @@ def render_diff_svg(
             (other_count, shape_count) if negate else (shape_count, other_count)
         )
         change = head_scale.per_run(head_count) - base_scale.per_run(base_count)
-        noise = math.sqrt(head_count / head_runs**2 + base_count * (factor / base_runs) ** 2)
+        noise = math.sqrt(
+            head_count * (head_weight / head_runs) ** 2
+            + base_count * (base_weight / base_runs) ** 2
+        )
         changes.append((change, significance(change, noise)))
-    largest = max((abs(change) for change, _ in changes), default=0.0)
+    largest = max(
+        (abs(change) for frame, (change, _) in zip(frames, changes, strict=True) if frame.depth),
+        default=0.0,
+    )
 
     which = "base" if negate else "head"
     slower, faster = PALETTE_STOPS[palette]
+    new = table.new if table is not None else frozenset()
+    hatch = f"url(#{new_pattern_id(palette)})"
     drawn: list[tuple[Frame, str, str, bool]] = []
     for frame, (change, weight) in zip(frames, changes, strict=True):
-        strength = weight * abs(change) / largest if largest else 0.0
-        verdict = verdicts.get(frame.name)
-        if verdict is False:
-            strength = min(strength, UNSETTLED_STRENGTH)
-        elif verdict is True and weight > 0:
-            strength = max(strength, SETTLED_STRENGTH)
-        fill = ramp(slower if change > 0 else faster, strength)
         tip = _diff_tooltip(frame, negate, head_scale, base_scale, shape_total, which)
-        drawn.append((frame, fill, tip, strength >= DARK_FROM))
+        if frame.depth == 0 and table is not None:
+            fill, tip = _root_colour(frame, negate, table, (base_runs, head_runs), palette, rate_hz)
+            dark = False
+        elif frame.name in new:
+            fill, dark = hatch, False
+        else:
+            verdict = None
+            if verdicts is not None:
+                verdict = verdicts.get(frame.name, "untested")
+            strength, is_slower = frame_strength(change, weight, largest, verdict)
+            fill, dark = ramp(slower if is_slower else faster, strength), strength >= DARK_FROM
+        drawn.append((frame, fill, tip, dark))
 
     unit = "samples" if rate_hz is None else "time"
+    colour = f"change of {'self' if colour_by == 'self' else 'inclusive'} {unit} per run"
+    if table is not None:
+        colour += f", normalised as the table ({table.normalisation})"
+        if verdicts is not None:
+            colour += "; hue: the table's verdict"
+        else:
+            colour += f"; no verdicts (the table tested {table.metric} time)"
+    elif normalize:
+        colour += ", base scaled to the head's total"
     subtitle = (
         f"{base_name} ({_runs(base_runs)}) → {head_name} ({_runs(head_runs)})"
-        f" · width: {which} {unit} per run"
-        f" · colour: change of {'self' if colour_by == 'self' else 'inclusive'} {unit} per run"
-        + (", base scaled to the head's total" if normalize else "")
+        f" · width: {which} {unit} per run · colour: {colour}"
     )
-    legend = _legend(slower, faster, largest, rate_hz, width)
+    legend = _legend(slower, faster, largest, rate_hz, width, palette, with_new=bool(new))
     return _document(
         title=f"Differential flame graph: {base_name} → {head_name}",
         subtitle=subtitle,
@@ -192,7 +232,37 @@ def render_diff_svg(
         total=shape_total,
         width=width,
         kind="diff",
+        defs=new_pattern(palette) if new else "",
     )
+
+
+def _root_colour(
+    frame: Frame,
+    negate: bool,
+    table: TableView,
+    runs: tuple[int, int],
+    palette: str,
+    rate_hz: float | None,
+) -> tuple[str, str]:
+    """The root is the whole load: absolute, as the table's load row, with its verdict."""
+    head_count, base_count = (
+        (frame.other_total, frame.total) if negate else (frame.total, frame.other_total)
+    )
+    before = base_count * table.base_absolute / runs[0]
+    after = head_count * table.head_absolute / runs[1]
+    slower, faster = PALETTE_STOPS[palette]
+    verdict = table.load
+    if verdict in ("slower", "faster"):
+        fill = ramp(slower if verdict == "slower" else faster, SETTLED_STRENGTH)
+    else:
+        fill = ramp(slower if after > before else faster, min(UNSETTLED_STRENGTH, 0.1))
+    change = _percent_change(before, after) if before else "new"
+    mark = {"slower": ", significant", "faster": ", significant", "~": ", not significant"}
+    tip = (
+        f"{frame.name} — whole load, absolute: base {_format_amount(before, rate_hz)} → head "
+        f"{_format_amount(after, rate_hz)}, {change}{mark.get(str(verdict), '')}"
+    )
+    return fill, tip
 
 
 def render_flamegraph_svg(
@@ -213,7 +283,7 @@ def render_flamegraph_svg(
     counts = with_idle(profile)
     total = counts.total
     scale = _Scale(runs, rate_hz)
-    frames = layout(counts, StackTable.empty(), total * min_width / 100)
+    frames = layout(counts, StackTable.empty(), total * min_width / 100, MAX_DEPTH)
     drawn: list[tuple[Frame, str, str, bool]] = []
     for frame in frames:
         tip = (
@@ -330,17 +400,30 @@ def _escape(text: str) -> str:
 
 
 def _label(name: str, width: float) -> str:
-    """The part of ``name`` that fits ``width`` pixels, ``..``-truncated; flamegraph.js too."""
+    """The part of ``name`` that fits ``width`` pixels, ``..``-truncated; flamegraph.js too.
+
+    Nothing when fewer than :data:`MIN_LABEL_CHARS` characters of a longer name would fit.
+    """
     fits = int((width - 6) / CHAR_WIDTH)
-    if fits < 3:
+    if len(name) <= fits:
+        return name
+    if fits - 2 < MIN_LABEL_CHARS:
         return ""
-    return name if len(name) <= fits else name[: fits - 2] + ".."
+    return name[: fits - 2] + ".."
 
 
 def _legend(
-    slower: Sequence[str], faster: Sequence[str], largest: float, rate_hz: float | None, width: int
+    slower: Sequence[str],
+    faster: Sequence[str],
+    largest: float,
+    rate_hz: float | None,
+    width: int,
+    palette: str,
+    *,
+    with_new: bool,
 ) -> str:
-    """A stepped red-white-blue scale, labelled with the largest change per run."""
+    """A stepped red-white-blue scale, labelled with the largest change per run; with
+    ``with_new``, the hatch of new functions beside it."""
     steps = 10
     box = 9
     left = width / 2 - (2 * steps + 1) * box / 2
@@ -355,10 +438,17 @@ def _legend(
         f'<text class="legend" x="{left - 6:.1f}" y="{top + 9}" text-anchor="end">'
         f"faster \N{MINUS SIGN}{amount}</text>"
     )
-    parts.append(
-        f'<text class="legend" x="{left + (2 * steps + 1) * box + 6:.1f}" y="{top + 9}">'
-        f"+{amount} slower</text>"
-    )
+    slower_words = f"+{amount} slower"
+    right = left + (2 * steps + 1) * box + 6
+    parts.append(f'<text class="legend" x="{right:.1f}" y="{top + 9}">{slower_words}</text>')
+    if with_new:
+        x = right + len(slower_words) * CHAR_WIDTH + 18
+        parts.append(
+            f'<rect x="{x:.1f}" y="{top}" width="{2 * box}" height="10" '
+            f'fill="url(#{new_pattern_id(palette)})"/>'
+            f'<text class="legend" x="{x + 2 * box + 6:.1f}" y="{top + 9}">'
+            "new: not in the base</text>"
+        )
     return "".join(parts)
 
 
@@ -376,6 +466,7 @@ def _document(
     total: int,
     width: int,
     kind: str,
+    defs: str = "",
 ) -> str:
     """The SVG text: header, frames (root at the bottom), footer, style and script."""
     max_depth = max((frame.depth for frame, _, _, _ in frames), default=0)
@@ -388,8 +479,10 @@ def _document(
         '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n',
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" class="flamediff {kind}"'
         f' width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
-        f' data-frame-height="{FRAME_HEIGHT}" data-char-width="{CHAR_WIDTH}">\n',
+        f' data-frame-height="{FRAME_HEIGHT}" data-char-width="{CHAR_WIDTH}"'
+        f' data-min-label="{MIN_LABEL_CHARS}">\n',
         f"<style>{_asset('flamegraph.css')}</style>\n",
+        f"<defs>{defs}</defs>\n" if defs else "",
         f'<rect class="background" x="0" y="0" width="{width}" height="{height}"/>\n',
         f'<text class="title" x="{width / 2:.1f}" y="26">{_escape(title)}</text>\n',
         f'<text class="subtitle" x="{width / 2:.1f}" y="45">{_escape(subtitle)}</text>\n',
