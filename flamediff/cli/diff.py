@@ -144,7 +144,8 @@ def gate(
 ) -> None:
     """Exit 1 when HEAD has a significant hot-path regression over the block threshold.
 
-    Prints the Markdown report (and appends it to $GITHUB_STEP_SUMMARY when set).
+    Prints the report table; the Markdown report goes to --markdown and to
+    $GITHUB_STEP_SUMMARY when set.
     Exit 0 pass (warnings allowed), 1 blocked, 2 error.
     """
     store, settings = open_archive(archive, gate_flags, analysis)

@@ -22,6 +22,29 @@ if TYPE_CHECKING:
     from flamediff.pipeline.judge import Judgement
 
 
+def viewed(
+    comparison: pd.DataFrame,
+    *,
+    sort: SortKey = default.SORT,
+    top: int | None = None,
+    pattern: str | None = None,
+) -> pd.DataFrame:
+    """The comparison sorted, cut and filtered for a report, remembering the family tested.
+
+    ``attrs["tested_functions"]``: how many functions the correction was over, counted before
+    the cut, so a footnote under ``--top 5`` still names the family behind its q-values.
+    """
+    from flamediff.analysis.compare import view
+
+    functions = comparison["status"] != "load"
+    family = comparison.attrs.get("tested_functions")
+    if not isinstance(family, int):
+        family = int(comparison.loc[functions, "tested"].astype(bool).sum())
+    shown = view(comparison, sort=sort, top=top, pattern=pattern)
+    shown.attrs["tested_functions"] = family
+    return shown
+
+
 def report_text(
     comparison: pd.DataFrame,
     result: GateResult | None,
@@ -35,18 +58,26 @@ def report_text(
 ) -> str:
     """The comparison, viewed (sorted, cut, filtered), in the requested format (one of
     :class:`flamediff.render.registry.ReportFormat`)."""
-    from flamediff.analysis.compare import view
     from flamediff.render.registry import render_report
 
-    shown = view(comparison, sort=sort, top=top, pattern=pattern)
+    shown = viewed(comparison, sort=sort, top=top, pattern=pattern)
     return render_report(shown, result, output_format, color=color, width=width)
 
 
-def gate_report(judgement: Judgement) -> str:
-    """The Markdown report the gate prints and a pipeline's summary shows."""
+def gate_report(
+    judgement: Judgement,
+    output_format: ReportFormat = ReportFormat.MARKDOWN,
+    *,
+    color: bool = False,
+    width: int = 100,
+) -> str:
+    """The gate's report: Markdown for files, pull requests and a pipeline's summary; the
+    terminal table (``ReportFormat.TABLE``) for a person or a log, where Markdown would read
+    as ``&lt;import&gt;`` and ``\\_\\_init\\_\\_``."""
     return report_text(
-        judgement.comparison, judgement.result, ReportFormat.MARKDOWN, top=default.REPORT_ROWS
-    )
+        judgement.comparison, judgement.result, output_format, top=default.REPORT_ROWS,
+        color=color, width=width,
+    )  # fmt: skip
 
 
 def append_step_summary(markdown: str) -> str | None:
@@ -65,11 +96,14 @@ def append_step_summary(markdown: str) -> str | None:
     return None
 
 
-def no_baseline_report(head_name: str) -> str:
+def no_baseline_report(head_name: str, *, markdown: bool = True) -> str:
     """The report of the first release ever: nothing to compare with, nothing can block."""
+    from flamediff.render.cells import escape_markdown, visible
+
+    name = escape_markdown(head_name) if markdown else visible(head_name)
     return (
-        f"### {head_name}: no baseline\n\n"
-        f"{head_name} is the first release in the archive; it is the baseline of the next one.\n"
+        f"{'### ' if markdown else ''}{name}: no baseline\n\n"
+        f"{name} is the first release in the archive; it is the baseline of the next one.\n"
     )
 
 
@@ -127,10 +161,9 @@ def html_report(
     pattern: str | None = None,
 ) -> str:
     """One self-contained page: verdict, table, chart and the interactive flame graph."""
-    from flamediff.analysis.compare import view
     from flamediff.render.html import render_html_report
 
-    shown = view(comparison, sort=sort, top=top, pattern=pattern)
+    shown = viewed(comparison, sort=sort, top=top, pattern=pattern)
     return render_html_report(shown, result, svg=svg, chart_png=chart)
 
 

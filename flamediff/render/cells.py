@@ -69,6 +69,17 @@ def escape_markdown(text: str) -> str:
     return "".join(escaped)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, may
+# strip them and then read one): `=HYPERLINK(...)` from a frame name would run on opening.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: a leading ``'`` where it would
+    otherwise start a formula (OWASP's advice for CSV injection); other text unchanged."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def finite(value: Any) -> float | None:
     """A float for JSON: None for NaN, infinities and missing values."""
     if value is None:
@@ -179,6 +190,21 @@ def label(row: dict[str, Any]) -> str:
     return (
         "whole load (all samples)" if row["function"] == LOAD_ROW else visible(str(row["function"]))
     )
+
+
+def tested_family(comparison: pd.DataFrame) -> int:
+    """How many functions the correction was over: the family tested, whatever rows are shown.
+
+    A view cut by ``--top`` or ``--filter`` shows fewer rows than were tested, while its
+    q-values keep the whole family's correction; the view records the family before cutting
+    (``attrs["tested_functions"]``, see :func:`flamediff.pipeline.reports.viewed`), so the
+    footnote names the number the q-values were computed over.
+    """
+    recorded = comparison.attrs.get("tested_functions")
+    if isinstance(recorded, int):
+        return recorded
+    functions = comparison[comparison["status"] != "load"]
+    return int((functions["verdict"] != "untested").sum())
 
 
 def footnote(info: dict[str, Any], tested: int) -> list[str]:

@@ -126,7 +126,7 @@ def _table(comparison: pd.DataFrame) -> list[str]:
             f"<td>{_text(cells.pvalue_cell(row))}</td></tr>"
         )
     out.append("</tbody></table>")
-    tested = sum(1 for row in rows if row["verdict"] != "untested" and row["status"] != "load")
+    tested = cells.tested_family(comparison)
     out += [f'<p class="footnote">{_with_code(line)}</p>' for line in cells.footnote(meta, tested)]
     return out
 

@@ -49,7 +49,7 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
             cells.pvalue_cell(row),
         ]
         lines.append("| " + " | ".join(line) + " |")
-    tested = sum(1 for row in rows if row["verdict"] != "untested" and row["status"] != "load")
+    tested = cells.tested_family(comparison)
     footnote = cells.footnote(meta, tested)
     lines.append("")
     lines += [line + "  " for line in footnote[:-1]]

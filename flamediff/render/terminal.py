@@ -68,7 +68,7 @@ def render_terminal(
             cells.pvalue_cell(row),
         )
     console.print(table)
-    tested = sum(1 for row in rows if row["verdict"] != "untested" and row["status"] != "load")
+    tested = cells.tested_family(comparison)
     for line in cells.footnote(meta, tested):
         console.print(Text(line, style="dim"))
     if result is not None:

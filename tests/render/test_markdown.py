@@ -72,3 +72,16 @@ def test_no_stats_footnote(comparison):
     base = release("v1", runs(1000, 1)[:2])
     frame = compare(base, base, CompareOptions(no_stats=True))
     assert "No statistics" in render_markdown(frame)
+
+
+def test_the_footnote_counts_the_family_tested_not_the_rows_shown(comparison):
+    from flamediff.pipeline.reports import report_text
+
+    functions = comparison[comparison["status"] != "load"]
+    family = int(functions["tested"].sum())
+    assert family > 3
+    for top in (None, 2):
+        markdown = report_text(comparison, None, "markdown", top=top)
+        assert f"Benjamini-Hochberg q ≤ 0.05 over {family} functions" in markdown
+    # --top cut the rows shown, not the family behind their q-values.
+    assert len(table_lines(report_text(comparison, None, "markdown", top=2))) == 2 + 1 + 2
