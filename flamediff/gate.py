@@ -333,17 +333,28 @@ def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool)
             f"cannot reach q <= {policy.alpha:g} whatever their change; add runs"
         )
     if too_noisy:
-        too_noisy.sort(key=lambda row: (-row.noise_floor_pct, row.function))
+        # Pseudo-frames (`<import>`, `<idle>`) come last: the code is what a reader can act on.
+        too_noisy.sort(
+            key=lambda row: (_is_pseudo(row.function), -row.noise_floor_pct, row.function)
+        )
         named = ", ".join(
             f"{row.function} ({row.noise_floor_pct:.0f}%)"
             for row in too_noisy[:_NAMED_IN_CAPTURE_WARNING]
         )
         more = len(too_noisy) - _NAMED_IN_CAPTURE_WARNING
+        # The floor shrinks as 1/sqrt(runs), and as 1/sqrt(samples per run) while sampling
+        # noise is what limits it: (floor / block)^2 times either brings the worst one under.
+        code = [row for row in too_noisy if not _is_pseudo(row.function)] or too_noisy
+        times = (
+            math.ceil(10 * (max(row.noise_floor_pct for row in code) / (100 * policy.block)) ** 2)
+            / 10
+        )
         warnings.append(
             f"capture too sparse to gate at {_percent(policy.block)}: {len(too_noisy)} "
             f"function(s) above {_percent(policy.min_share)} could only show a change larger "
-            f"than that: {named}{f' and {more} more' if more > 0 else ''}; raise the sampling "
-            "rate, lengthen the load or add runs"
+            f"than that: {named}{f' and {more} more' if more > 0 else ''}; to gate them, "
+            f"capture about {times:g}x the runs per release, or about {times:g}x the samples "
+            "per run (a higher rate or a longer load) where sampling noise is what limits them"
         )
     return warnings
 
@@ -376,6 +387,11 @@ def policy_warnings(policy: GatePolicy, comparison: pd.DataFrame) -> list[str]:
             "check that both were captured or imported with the right --rate"
         )
     return warnings
+
+
+def _is_pseudo(function: str) -> bool:
+    """`<import>`, `<idle>`: frames flamediff names for time outside any function."""
+    return function.startswith("<") and function.endswith(">")
 
 
 def _notes(comparison: pd.DataFrame, policy: GatePolicy) -> list[str]:

@@ -290,3 +290,17 @@ def test_releases_sampled_at_different_rates_are_flagged():
     result = evaluate(frame, policy())
     assert result.verdict == "warn"
     assert "different rates (500.0 and 100.0 Hz)" in result.capture_warnings[0]
+
+
+def test_a_sparse_capture_names_code_before_pseudo_frames_and_what_would_suffice():
+    frame = comparison(
+        ("<import>", 1.0, 0.05, 0.7, "changed", 60.0),
+        ("<idle>", 1.0, 0.05, 0.7, "changed", 50.0),
+        ("parse (app/p.py)", 1.0, 0.05, 0.7, "changed", 20.0),
+    )
+    (warning,) = evaluate(frame, policy()).capture_warnings
+    named = warning.split("larger than that: ", 1)[1]
+    assert named.startswith("parse (app/p.py) (20%), <import> (60%), <idle> (50%)")
+    # A 20% floor against a 10% threshold: four times the runs, or the samples, halve it.
+    assert "capture about 4x the runs per release" in warning
+    assert "about 4x the samples per run (a higher rate or a longer load)" in warning
