@@ -1,0 +1,440 @@
+"""The power lab: how often ``flamediff compare`` catches a known regression on a busy machine.
+
+Real captures, not a model of them. The load (:mod:`benchmarks.power.load`) has knob functions
+holding 2%, 4% and 8% of a 2-second load; a head variant does more work per call in one knob.
+A CPU hog (a process spinning on one core) runs during every capture, as on a shared CI
+machine, besides whatever else the machine is doing.
+
+Three steps, each a subcommand (``make power`` runs them in order):
+
+``capture``
+    the *pool*: many real py-spy runs of the base and of each head variant, interleaved
+    (b h1 h2 b h3 h4 b h5, repeated), captured once with flamediff's default runner (500 Hz)
+    into a folder. ``POWER_POOL`` (or ``--cycles``) sets the number of cycles.
+``analyse``
+    resamples compares offline from the pool: 8 base and 8 head runs drawn without
+    replacement, compared with default options and gated with the policy ``compare`` uses;
+    detection is the regressed knob blocking, a false block any block of base against base
+    (A/A, 16 distinct base runs). Thousands of compares take seconds. Each method (the test
+    deciding the rows) is measured on the same draws. Prints the table, writes JSON.
+``live``
+    a few end-to-end ``flamediff compare`` runs (capture, archive, gate; exit code) with the
+    hog running, to check that the offline numbers hold; each archived pair is also
+    re-judged by every method.
+
+Run as ``python -m benchmarks.power.lab {capture,analyse,live,noise} --pool DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.power import load as knob_load
+from flamediff.analysis.compare import CompareOptions, compare, compare_counts
+from flamediff.analysis.tables import FunctionCounts, function_counts_of
+from flamediff.formats import read_profiles
+from flamediff.formats.collapsed import write_collapsed
+from flamediff.gate import GatePolicy, evaluate
+from flamediff.model import Release, ReleaseInfo, RunInfo
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_POOL = HERE / ".pool"
+RESULTS = HERE / "results.json"
+LOAD_SECONDS = 2.0
+RATE_HZ = 500.0
+RUNS = 8
+# (variant name, knob, regression): the base and the head variants of the pool.
+HEADS = (
+    ("knob_4+10", "knob_4", 0.10),
+    ("knob_4+20", "knob_4", 0.20),
+    ("knob_4+50", "knob_4", 0.50),
+    ("knob_2+20", "knob_2", 0.20),
+    ("knob_8+20", "knob_8", 0.20),
+)
+BASE = "base"
+METHODS = ("rank", "count")
+
+
+def knob_function(knob: str) -> str:
+    """The knob's identity as flamediff names it."""
+    return f"{knob} (benchmarks/power/load.py)"
+
+
+def cycle() -> list[str]:
+    """One cycle of the pool's capture order: a base run before every two head runs."""
+    order: list[str] = []
+    for index in range(0, len(HEADS), 2):
+        order.append(BASE)
+        order.extend(name for name, _, _ in HEADS[index : index + 2])
+    return order
+
+
+def load_command(units: int, variant: str) -> list[str]:
+    command = [sys.executable, str(HERE / "load.py"), "--units", str(units)]
+    for name, knob, regression in HEADS:
+        if name == variant:
+            command += ["--regress", f"{knob}={regression}"]
+    return command
+
+
+@contextlib.contextmanager
+def cpu_hog() -> Iterator[None]:
+    """A background process spinning on one core for the duration of the block."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        hog.terminate()
+        hog.wait()
+
+
+def calibrated_units() -> int:
+    """Loop iterations that make a load of :data:`LOAD_SECONDS` CPU seconds on this machine."""
+    output = subprocess.run(
+        [sys.executable, str(HERE / "load.py"), "--calibrate"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(float(output) * LOAD_SECONDS)
+
+
+# ---- capture -----------------------------------------------------------------------------
+
+
+def capture_pool(pool: Path, cycles: int) -> None:
+    """Capture ``cycles`` cycles of interleaved runs into ``pool`` (runs/*.folded, pool.json)."""
+    from flamediff.capture.runners import CaptureSettings, make_runner
+
+    runs_folder = pool / "runs"
+    runs_folder.mkdir(parents=True, exist_ok=True)
+    units = calibrated_units()
+    settings = CaptureSettings(rate_hz=RATE_HZ)
+    variants = [BASE, *(name for name, _, _ in HEADS)]
+    runners = {v: make_runner(load_command(units, v), v, settings) for v in variants}
+    order = cycle() * cycles
+    manifest: dict[str, Any] = {
+        "units": units,
+        "load_seconds": LOAD_SECONDS,
+        "rate_hz": RATE_HZ,
+        "hog": "one process spinning on one core",
+        "cores": os.cpu_count(),
+        "load_average_before": os.getloadavg()[0],
+        "runs": [],
+    }
+    started = time.monotonic()
+    with cpu_hog():
+        runners[BASE].run()  # warm-up: file caches, py-spy's first attach
+        for index, variant in enumerate(order):
+            captured = runners[variant].run()
+            name = f"{index:04d}-{variant}.folded"
+            (runs_folder / name).write_text(write_collapsed(captured.profile))
+            manifest["runs"].append(
+                {
+                    "file": name,
+                    "variant": variant,
+                    "samples": captured.info.samples,
+                    "wall_seconds": captured.info.wall_seconds,
+                }
+            )
+            if index % 20 == 19:
+                spent = time.monotonic() - started
+                print(f"  {index + 1}/{len(order)} runs, {spent:.0f} s", file=sys.stderr)
+    manifest["capture_seconds"] = round(time.monotonic() - started, 1)
+    manifest["load_average_after"] = os.getloadavg()[0]
+    (pool / "pool.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+# ---- the pool as counts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Every run of the pool as counts over one list of functions, by variant."""
+
+    counts: dict[str, FunctionCounts]
+    manifest: dict[str, Any]
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        return next(iter(self.counts.values())).functions
+
+
+def read_pool(pool: Path) -> Pool:
+    from flamediff.processors import normalise
+
+    manifest = json.loads((pool / "pool.json").read_text())
+    by_variant: dict[str, list[dict[str, Any]]] = {}
+    for run in manifest["runs"]:
+        by_variant.setdefault(run["variant"], []).append(run)
+    releases = []
+    for variant, runs in by_variant.items():
+        profiles = tuple(
+            normalise(read_profiles(pool / "runs" / run["file"])[0][1]) for run in runs
+        )
+        info = ReleaseInfo(
+            name=variant,
+            created="1970-01-01T00:00:00Z",
+            rate_hz=manifest["rate_hz"],
+            runs=tuple(
+                RunInfo(p.total, run["wall_seconds"], 0)
+                for p, run in zip(profiles, runs, strict=True)
+            ),
+        )
+        releases.append(Release(info, profiles))
+    counts = function_counts_of(releases)
+    return Pool(dict(zip(by_variant, counts, strict=True)), manifest)
+
+
+def pick(counts: FunctionCounts, runs: Sequence[int] | np.ndarray) -> FunctionCounts:
+    columns = np.asarray(runs)
+    return FunctionCounts(
+        counts.functions,
+        counts.self_samples[:, columns],
+        counts.total_samples[:, columns],
+        counts.run_samples[columns],
+        counts.wall_seconds[columns],
+    )
+
+
+# ---- analyse -------------------------------------------------------------------------------
+
+
+def options_of(method: str) -> CompareOptions:
+    return CompareOptions(test=method)  # type: ignore[arg-type]
+
+
+def judge(
+    base: FunctionCounts, head: FunctionCounts, method: str, per_sample: float
+) -> tuple[set[str], Any]:
+    comparison = compare_counts(
+        base,
+        head,
+        options_of(method),
+        base_seconds_per_sample=per_sample,
+        head_seconds_per_sample=per_sample,
+    )
+    # `compare` captures side by side, so its gate may block on the whole load too.
+    result = evaluate(comparison, GatePolicy(block_load=True))
+    return {finding.function for finding in result.blocking}, comparison
+
+
+def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any]:
+    """Detection and false-block rates over ``trials`` resampled compares per cell and method."""
+    rng = np.random.default_rng(seed)
+    per_sample = 1.0 / pool.manifest["rate_hz"]
+    base = pool.counts[BASE]
+    cells: list[dict[str, Any]] = []
+    # A/A: twice as many trials, the rate to bound is small.
+    blocked = dict.fromkeys(METHODS, 0)
+    for _ in range(2 * trials):
+        drawn = rng.choice(base.runs, size=2 * runs, replace=False)
+        for method in METHODS:
+            blocking, _ = judge(
+                pick(base, drawn[:runs]), pick(base, drawn[runs:]), method, per_sample
+            )
+            blocked[method] += bool(blocking)
+    for method in METHODS:
+        cells.append(
+            {
+                "variant": "A/A",
+                "share": None,
+                "regression": 0.0,
+                "method": method,
+                "trials": 2 * trials,
+                "rate": blocked[method] / (2 * trials),
+            }
+        )
+    for name, knob, regression in HEADS:
+        head = pool.counts[name]
+        target = knob_function(knob)
+        caught = dict.fromkeys(METHODS, 0)
+        other = dict.fromkeys(METHODS, 0)
+        for _ in range(trials):
+            base_runs = rng.choice(base.runs, size=runs, replace=False)
+            head_runs = rng.choice(head.runs, size=runs, replace=False)
+            for method in METHODS:
+                blocking, _ = judge(
+                    pick(base, base_runs), pick(head, head_runs), method, per_sample
+                )
+                caught[method] += target in blocking
+                other[method] += bool(blocking - {target})
+        for method in METHODS:
+            cells.append(
+                {
+                    "variant": name,
+                    "share": knob_load.KNOB_SHARES[knob],
+                    "regression": regression,
+                    "method": method,
+                    "trials": trials,
+                    "rate": caught[method] / trials,
+                    "other_blocks": other[method] / trials,
+                }
+            )
+    return {"runs_per_side": runs, "cells": cells}
+
+
+def pool_summary(pool: Pool) -> dict[str, Any]:
+    """What the pool's runs are like: runs per variant, samples and wall time per run."""
+    runs = pool.manifest["runs"]
+    samples = np.array([run["samples"] for run in runs], dtype=float)
+    walls = np.array([run["wall_seconds"] for run in runs], dtype=float)
+    base = pool.counts[BASE]
+    knob = base.functions.index(knob_function("knob_4"))
+    knob_counts = base.self_samples[knob]
+    return {
+        "runs": {name: counts.runs for name, counts in pool.counts.items()},
+        "samples_per_run": {
+            "median": float(np.median(samples)),
+            "min": float(samples.min()),
+            "max": float(samples.max()),
+        },
+        "wall_seconds": {
+            "median": float(np.median(walls)),
+            "min": float(walls.min()),
+            "max": float(walls.max()),
+        },
+        "knob_4_base_samples": {
+            "median": float(np.median(knob_counts)),
+            "min": int(knob_counts.min()),
+            "max": int(knob_counts.max()),
+        },
+        "capture_seconds": pool.manifest.get("capture_seconds"),
+        "units": pool.manifest["units"],
+    }
+
+
+def table(cells: list[dict[str, Any]], runs: int) -> str:
+    """Markdown: one row per variant, one column per method."""
+    header = ["variant", "share", "regression", *(f"{m} (blocks)" for m in METHODS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    variants = list(dict.fromkeys(cell["variant"] for cell in cells))
+    for variant in variants:
+        row = [cell for cell in cells if cell["variant"] == variant]
+        first = row[0]
+        share = "-" if first["share"] is None else f"{100 * first['share']:.0f}%"
+        regression = "A/A" if variant == "A/A" else f"+{100 * first['regression']:.0f}%"
+        rates_shown = [f"{100 * cell['rate']:.1f}% of {cell['trials']}" for cell in row]
+        lines.append("| " + " | ".join([variant, share, regression, *rates_shown]) + " |")
+    return "\n".join(lines) + f"\n\n{runs} + {runs} runs per compare, drawn from the pool.\n"
+
+
+def analyse(pool_folder: Path, trials: int, seed: int, results: Path) -> dict[str, Any]:
+    pool = read_pool(pool_folder)
+    started = time.monotonic()
+    measured = rates(pool, trials, seed)
+    summary = pool_summary(pool)
+    document = _read_results(results)
+    document["pool"] = summary
+    document["offline"] = {
+        **measured,
+        "seed": seed,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    _write_results(results, document)
+    print(json.dumps(summary, indent=1))
+    print(table(measured["cells"], measured["runs_per_side"]))
+    return document
+
+
+def _read_results(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_results(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+# ---- live ----------------------------------------------------------------------------------
+
+
+def live(trials: int, results: Path) -> dict[str, Any]:
+    """``trials`` end-to-end compares of each kind: A/A and knob_4 at +20%."""
+    from flamediff.archive import Archive
+
+    units = calibrated_units()
+    flamediff = Path(sys.executable).with_name("flamediff")
+    outcomes: list[dict[str, Any]] = []
+    kinds = [(BASE, None), ("knob_4+20", "knob_4")]
+    with cpu_hog(), tempfile.TemporaryDirectory() as folder:
+        for trial in range(trials):
+            for variant, knob in kinds:
+                archive = Path(folder) / f"{trial}-{variant}"
+                command = [
+                    str(flamediff),
+                    "compare",
+                    "base",
+                    "head",
+                    "--archive",
+                    str(archive),
+                    "--base-cmd",
+                    " ".join(load_command(units, BASE)),
+                    "--head-cmd",
+                    " ".join(load_command(units, variant)),
+                ]
+                started = time.monotonic()
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                seconds = time.monotonic() - started
+                if done.returncode not in (0, 1):
+                    raise SystemExit(f"flamediff compare failed: {done.stderr}")
+                store = Archive(archive)
+                pair = [store.load(name, normalised=True) for name in ("base", "head")]
+                outcome: dict[str, Any] = {
+                    "variant": variant,
+                    "exit_code": done.returncode,
+                    "seconds": round(seconds, 1),
+                }
+                for method in METHODS:
+                    comparison = compare(pair[0], pair[1], options_of(method))
+                    blocking = {
+                        f.function
+                        for f in evaluate(comparison, GatePolicy(block_load=True)).blocking
+                    }
+                    outcome[method] = {
+                        "blocked": bool(blocking),
+                        "caught": knob is not None and knob_function(knob) in blocking,
+                    }
+                outcomes.append(outcome)
+                print(json.dumps(outcome), file=sys.stderr)
+    document = _read_results(results)
+    document["live"] = {"trials": outcomes, "units": units}
+    _write_results(results, document)
+    return document
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("step", choices=("capture", "analyse", "live", "all"))
+    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
+    parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
+    parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
+    parser.add_argument("--live", type=int, default=int(os.environ.get("POWER_LIVE", "2")))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    arguments = parser.parse_args(argv)
+    if arguments.step == "capture" or (
+        arguments.step == "all" and not (arguments.pool / "pool.json").is_file()
+    ):
+        capture_pool(arguments.pool, arguments.cycles)
+    if arguments.step in ("analyse", "all"):
+        analyse(arguments.pool, arguments.trials, arguments.seed, arguments.results)
+    if arguments.step in ("live", "all") and arguments.live > 0:
+        live(arguments.live, arguments.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
