@@ -12,10 +12,12 @@ Three steps, each a subcommand (``make power`` runs them in order):
     (b h1 h2 b h3 h4 b h5, repeated), captured once with flamediff's default runner (500 Hz)
     into a folder. ``POWER_POOL`` (or ``--cycles``) sets the number of cycles.
 ``analyse``
-    resamples compares offline from the pool: 8 base and 8 head runs drawn without
-    replacement, compared with default options and gated with the policy ``compare`` uses;
-    detection is the regressed knob blocking, a false block any block of base against base
-    (A/A, 16 distinct base runs). Thousands of compares take seconds. Each method (the test
+    resamples compares offline from the pool: 8 of the pool's cycles drawn without
+    replacement, and from each a base run and the head variant's run (for A/A, two distinct
+    base runs, one to each side), so that the two sides of a compare were captured side by
+    side as ``compare`` captures them; compared with default options and gated with the
+    policy ``compare`` uses. Detection is the regressed knob blocking, a false block any block
+    of base against base. Thousands of compares take seconds. Each method (the test
     deciding the rows) is measured on the same draws. Prints the table, writes JSON.
 ``live``
     a few end-to-end ``flamediff compare`` runs (capture, archive, gate; exit code) with the
@@ -33,7 +35,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.power import load as knob_load
-from flamediff.analysis.compare import CompareOptions, compare, compare_counts
+from flamediff.analysis.compare import LOAD_ROW, CompareOptions, compare, compare_counts
 from flamediff.analysis.tables import FunctionCounts, function_counts_of
 from flamediff.formats import read_profiles
 from flamediff.formats.collapsed import write_collapsed
@@ -163,10 +164,14 @@ def capture_pool(pool: Path, cycles: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """Every run of the pool as counts over one list of functions, by variant."""
+    """Every run of the pool as counts over one list of functions, by variant.
+
+    ``cycles[variant]`` is the capture cycle of each of the variant's runs (columns).
+    """
 
     counts: dict[str, FunctionCounts]
     manifest: dict[str, Any]
+    cycles: dict[str, np.ndarray]
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -196,7 +201,35 @@ def read_pool(pool: Path) -> Pool:
         )
         releases.append(Release(info, profiles))
     counts = function_counts_of(releases)
-    return Pool(dict(zip(by_variant, counts, strict=True)), manifest)
+    per_cycle = len(cycle())
+    cycles = {
+        v: np.array([int(run["file"][:4]) // per_cycle for run in runs])
+        for v, runs in by_variant.items()
+    }
+    return Pool(dict(zip(by_variant, counts, strict=True)), manifest, cycles)
+
+
+def draw(pool: Pool, head: str, runs: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Columns of ``runs`` base runs and ``runs`` head runs from as many distinct cycles.
+
+    For ``head`` = :data:`BASE` (A/A), two distinct base runs of each cycle, one per side.
+    """
+    base_cycles = pool.cycles[BASE]
+    head_cycles = pool.cycles[head]
+    shared = np.intersect1d(base_cycles, head_cycles)
+    if head == BASE:
+        shared = np.array([c for c in shared if (base_cycles == c).sum() >= 2])
+    chosen = rng.choice(shared, size=runs, replace=False)
+    base_columns, head_columns = [], []
+    for one in chosen:
+        if head == BASE:
+            first, second = rng.choice(np.flatnonzero(base_cycles == one), 2, replace=False)
+            base_columns.append(first)
+            head_columns.append(second)
+        else:
+            base_columns.append(rng.choice(np.flatnonzero(base_cycles == one)))
+            head_columns.append(rng.choice(np.flatnonzero(head_cycles == one)))
+    return np.array(base_columns), np.array(head_columns)
 
 
 def pick(counts: FunctionCounts, runs: Sequence[int] | np.ndarray) -> FunctionCounts:
@@ -233,55 +266,52 @@ def judge(
 
 
 def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any]:
-    """Detection and false-block rates over ``trials`` resampled compares per cell and method."""
+    """Detection and false-block rates over ``trials`` resampled compares per cell and method.
+
+    Per cell and method: ``rate`` (A/A: any block; else the knob blocks), and to say why:
+    ``significant`` (the knob's q <= alpha and its delta beyond the block threshold, i.e. it
+    would block but for the noise floor), ``load_blocks`` (the whole-load row blocked),
+    ``other_blocks`` (another function blocked), ``knob_floor_pct`` (median noise floor).
+    A/A runs twice as many trials: the rate to bound is small.
+    """
     rng = np.random.default_rng(seed)
     per_sample = 1.0 / pool.manifest["rate_hz"]
-    base = pool.counts[BASE]
+    policy = GatePolicy(block_load=True)
     cells: list[dict[str, Any]] = []
-    # A/A: twice as many trials, the rate to bound is small.
-    blocked = dict.fromkeys(METHODS, 0)
-    for _ in range(2 * trials):
-        drawn = rng.choice(base.runs, size=2 * runs, replace=False)
-        for method in METHODS:
-            blocking, _ = judge(
-                pick(base, drawn[:runs]), pick(base, drawn[runs:]), method, per_sample
-            )
-            blocked[method] += bool(blocking)
-    for method in METHODS:
-        cells.append(
-            {
-                "variant": "A/A",
-                "share": None,
-                "regression": 0.0,
-                "method": method,
-                "trials": 2 * trials,
-                "rate": blocked[method] / (2 * trials),
-            }
-        )
-    for name, knob, regression in HEADS:
-        head = pool.counts[name]
+    plan = [("A/A", BASE, "knob_4", 0.0, 2 * trials)]
+    plan += [(name, name, knob, regression, trials) for name, knob, regression in HEADS]
+    for variant, head_name, knob, regression, count in plan:
+        base, head = pool.counts[BASE], pool.counts[head_name]
         target = knob_function(knob)
-        caught = dict.fromkeys(METHODS, 0)
-        other = dict.fromkeys(METHODS, 0)
-        for _ in range(trials):
-            base_runs = rng.choice(base.runs, size=runs, replace=False)
-            head_runs = rng.choice(head.runs, size=runs, replace=False)
+        tally = {
+            m: {"rate": 0, "significant": 0, "load_blocks": 0, "other_blocks": 0} for m in METHODS
+        }
+        floors: dict[str, list[float]] = {m: [] for m in METHODS}
+        for _ in range(count):
+            base_runs, head_runs = draw(pool, head_name, runs, rng)
             for method in METHODS:
-                blocking, _ = judge(
+                blocking, comparison = judge(
                     pick(base, base_runs), pick(head, head_runs), method, per_sample
                 )
-                caught[method] += target in blocking
-                other[method] += bool(blocking - {target})
+                row = comparison[comparison["function"] == target].iloc[0]
+                hit = target in blocking if variant != "A/A" else bool(blocking)
+                tally[method]["rate"] += hit
+                tally[method]["significant"] += bool(
+                    row["q_value"] <= policy.alpha and row["delta_pct"] > 100 * policy.block
+                )
+                tally[method]["load_blocks"] += LOAD_ROW in blocking
+                tally[method]["other_blocks"] += bool(blocking - {target, LOAD_ROW})
+                floors[method].append(float(row["noise_floor_pct"]))
         for method in METHODS:
             cells.append(
                 {
-                    "variant": name,
-                    "share": knob_load.KNOB_SHARES[knob],
+                    "variant": variant,
+                    "share": knob_load.KNOB_SHARES[knob] if variant != "A/A" else None,
                     "regression": regression,
                     "method": method,
-                    "trials": trials,
-                    "rate": caught[method] / trials,
-                    "other_blocks": other[method] / trials,
+                    "trials": count,
+                    **{key: value / count for key, value in tally[method].items()},
+                    "knob_floor_pct": float(np.median(floors[method])),
                 }
             )
     return {"runs_per_side": runs, "cells": cells}
@@ -318,35 +348,45 @@ def pool_summary(pool: Pool) -> dict[str, Any]:
 
 
 def table(cells: list[dict[str, Any]], runs: int) -> str:
-    """Markdown: one row per variant, one column per method."""
-    header = ["variant", "share", "regression", *(f"{m} (blocks)" for m in METHODS)]
+    """Markdown: one row per variant; per method the block rate and, in brackets, how often
+    the knob was significant beyond the block threshold (would block but for its floor)."""
+    header = ["variant", "share", "regression"]
+    header += [f"{m}: blocks (significant), floor" for m in METHODS]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    variants = list(dict.fromkeys(cell["variant"] for cell in cells))
-    for variant in variants:
+    for variant in dict.fromkeys(cell["variant"] for cell in cells):
         row = [cell for cell in cells if cell["variant"] == variant]
         first = row[0]
         share = "-" if first["share"] is None else f"{100 * first['share']:.0f}%"
         regression = "A/A" if variant == "A/A" else f"+{100 * first['regression']:.0f}%"
-        rates_shown = [f"{100 * cell['rate']:.1f}% of {cell['trials']}" for cell in row]
-        lines.append("| " + " | ".join([variant, share, regression, *rates_shown]) + " |")
-    return "\n".join(lines) + f"\n\n{runs} + {runs} runs per compare, drawn from the pool.\n"
+        shown = [
+            f"{100 * c['rate']:.1f}% ({100 * c['significant']:.0f}%), {c['knob_floor_pct']:.0f}%"
+            for c in row
+        ]
+        lines.append("| " + " | ".join([variant, share, regression, *shown]) + " |")
+    trials = ", ".join(sorted({str(cell["trials"]) for cell in cells}))
+    return "\n".join(lines) + (
+        f"\n\n{runs} + {runs} runs per compare, drawn from the pool's cycles; {trials} compares "
+        "per cell. A/A: any block; otherwise the knob blocks. Floor: the knob's median noise "
+        "floor.\n"
+    )
 
 
-def analyse(pool_folder: Path, trials: int, seed: int, results: Path) -> dict[str, Any]:
+def analyse(
+    pool_folder: Path, trials: int, seed: int, results: Path, runs_per_side: Sequence[int]
+) -> dict[str, Any]:
     pool = read_pool(pool_folder)
     started = time.monotonic()
-    measured = rates(pool, trials, seed)
     summary = pool_summary(pool)
     document = _read_results(results)
     document["pool"] = summary
-    document["offline"] = {
-        **measured,
-        "seed": seed,
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    _write_results(results, document)
     print(json.dumps(summary, indent=1))
-    print(table(measured["cells"], measured["runs_per_side"]))
+    document["offline"] = {}
+    for runs in runs_per_side:
+        measured = rates(pool, trials, seed, runs)
+        document["offline"][str(runs)] = {**measured, "seed": seed}
+        print(table(measured["cells"], measured["runs_per_side"]))
+    document["offline_seconds"] = round(time.monotonic() - started, 1)
+    _write_results(results, document)
     return document
 
 
@@ -361,68 +401,85 @@ def _write_results(path: Path, document: dict[str, Any]) -> None:
 # ---- live ----------------------------------------------------------------------------------
 
 
-def live(trials: int, results: Path) -> dict[str, Any]:
-    """``trials`` end-to-end compares of each kind: A/A and knob_4 at +20%."""
-    from flamediff.archive import Archive
+def live(trials: int, results: Path, pool: Path) -> dict[str, Any]:
+    """``trials`` end-to-end compares of each kind, A/A and knob_4 at +20%, then judge them.
 
-    units = calibrated_units()
-    flamediff = Path(sys.executable).with_name("flamediff")
-    outcomes: list[dict[str, Any]] = []
+    The archives are kept in ``pool``/live, so that a later run only judges them again
+    (``flamediff compare``'s exit code is recorded when captured).
+    """
+    folder = pool / "live"
     kinds = [(BASE, None), ("knob_4+20", "knob_4")]
-    with cpu_hog(), tempfile.TemporaryDirectory() as folder:
+    flamediff = Path(sys.executable).with_name("flamediff")
+    units = calibrated_units()
+    with cpu_hog():
         for trial in range(trials):
-            for variant, knob in kinds:
-                archive = Path(folder) / f"{trial}-{variant}"
+            for variant, _ in kinds:
+                archive = folder / f"{trial:02d}-{variant}"
+                if (archive / "exit.json").is_file():
+                    continue
                 command = [
-                    str(flamediff),
-                    "compare",
-                    "base",
-                    "head",
-                    "--archive",
-                    str(archive),
-                    "--base-cmd",
-                    " ".join(load_command(units, BASE)),
-                    "--head-cmd",
-                    " ".join(load_command(units, variant)),
-                ]
+                    str(flamediff), "compare", "base", "head", "--archive", str(archive),
+                    "--force",
+                    "--base-cmd", " ".join(load_command(units, BASE)),
+                    "--head-cmd", " ".join(load_command(units, variant)),
+                ]  # fmt: skip
                 started = time.monotonic()
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
-                seconds = time.monotonic() - started
                 if done.returncode not in (0, 1):
                     raise SystemExit(f"flamediff compare failed: {done.stderr}")
-                store = Archive(archive)
-                pair = [store.load(name, normalised=True) for name in ("base", "head")]
-                outcome: dict[str, Any] = {
-                    "variant": variant,
-                    "exit_code": done.returncode,
-                    "seconds": round(seconds, 1),
-                }
-                for method in METHODS:
-                    comparison = compare(pair[0], pair[1], options_of(method))
-                    blocking = {
-                        f.function
-                        for f in evaluate(comparison, GatePolicy(block_load=True)).blocking
-                    }
-                    outcome[method] = {
-                        "blocked": bool(blocking),
-                        "caught": knob is not None and knob_function(knob) in blocking,
-                    }
-                outcomes.append(outcome)
-                print(json.dumps(outcome), file=sys.stderr)
+                (archive / "exit.json").write_text(
+                    json.dumps(
+                        {
+                            "exit_code": done.returncode,
+                            "seconds": round(time.monotonic() - started, 1),
+                        }
+                    )
+                )
+    return judge_live(folder, results)
+
+
+def judge_live(folder: Path, results: Path) -> dict[str, Any]:
+    """Judge every archived live compare with every method."""
+    from flamediff.archive import Archive
+
+    outcomes: list[dict[str, Any]] = []
+    for archive in sorted(path for path in folder.glob("*") if (path / "exit.json").is_file()):
+        variant = archive.name.split("-", 1)[1]
+        knob = next((k for name, k, _ in HEADS if name == variant), None)
+        store = Archive(archive)
+        pair = [store.load(name, normalised=True) for name in ("base", "head")]
+        outcome: dict[str, Any] = {
+            "variant": variant,
+            **json.loads((archive / "exit.json").read_text()),
+        }
+        for method in METHODS:
+            comparison = compare(pair[0], pair[1], options_of(method))
+            blocking = {
+                f.function for f in evaluate(comparison, GatePolicy(block_load=True)).blocking
+            }
+            outcome[method] = {
+                "blocked": sorted(blocking),
+                "caught": knob is not None and knob_function(knob) in blocking,
+            }
+        outcomes.append(outcome)
+        print(json.dumps(outcome))
     document = _read_results(results)
-    document["live"] = {"trials": outcomes, "units": units}
+    document["live"] = outcomes
     _write_results(results, document)
     return document
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("step", choices=("capture", "analyse", "live", "all"))
+    parser.add_argument("step", choices=("capture", "analyse", "live", "judge-live", "all"))
     parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
     parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
     parser.add_argument("--live", type=int, default=int(os.environ.get("POWER_LIVE", "2")))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--runs", type=int, nargs="+", default=[RUNS, 2 * RUNS], help="runs per side, per table"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     arguments = parser.parse_args(argv)
     if arguments.step == "capture" or (
@@ -430,9 +487,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         capture_pool(arguments.pool, arguments.cycles)
     if arguments.step in ("analyse", "all"):
-        analyse(arguments.pool, arguments.trials, arguments.seed, arguments.results)
+        analyse(arguments.pool, arguments.trials, arguments.seed, arguments.results, arguments.runs)
+    if arguments.step == "judge-live":
+        judge_live(arguments.pool / "live", arguments.results)
     if arguments.step in ("live", "all") and arguments.live > 0:
-        live(arguments.live, arguments.results)
+        live(arguments.live, arguments.results, arguments.pool)
     return 0
 
 
