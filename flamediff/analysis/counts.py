@@ -9,13 +9,17 @@ compare chose. A function's expected count in run j of release g is ``mu_g * exp
 The model is edgeR's quasi-likelihood pipeline (Lund et al. 2012; Chen, Lun and Smyth 2016),
 which detects 1.2-fold changes in gene counts with three replicates, cut down to two groups:
 
-1. **Variance** ``Var(y) = q_i * m``: a per-function dispersion ``q_i`` times Poisson's. Real
-   A/A captures on a busy 2-core machine (``benchmarks/power/noise_model.json``) showed 3 to
-   20 times Poisson at every count level, not a dispersion growing with the count as a
-   negative binomial's does: a wall-clock sampler records the same stack again and again
-   while the load is off the CPU, so samples come in clumps (a compound Poisson count).
+1. **Variance** ``Var(y) = q_i * m / w_j``: a per-function dispersion ``q_i`` times
+   Poisson's, over a run weight ``w_j = mean(exposure) / exposure_j``. Real A/A captures on a
+   busy 2-core machine (``benchmarks/power/noise_model.json``) showed 7 to 16 times Poisson
+   at every count level, not a dispersion growing with the count as a negative binomial's
+   does: a wall-clock sampler records the same stack again and again while the load waits
+   for the CPU, so samples come in clumps (a compound Poisson count), and the runs with the
+   most samples are those that waited most, in the largest clumps: each run's normalised
+   value is about as precise as another's, whence the weights.
 2. **Fit** each release's rate ``mu_g`` by (quasi-)maximum likelihood with the exposures as
-   offset: ``sum(y) / sum(exposure)`` over the release's runs.
+   offset: ``sum(w y) / sum(w exposure)`` over the release's runs, i.e. the mean of the
+   runs' normalised values.
 3. **Empirical Bayes**: each function's ``q_i`` (deviance over residual degrees of freedom)
    has few degrees of freedom at 8 + 8 runs; it is shrunk towards a trend over all functions
    in the log of the mean count, weighted by how much the functions agree (limma's
@@ -186,7 +190,12 @@ def count_test(
         [np.asarray(base_exposure, dtype=np.float64), np.asarray(head_exposure, dtype=np.float64)]
     )[np.newaxis, :]
     is_head = np.arange(n_base + n_head) >= n_base
-    weights = np.ones(counts.shape)
+    # Each run weighs the same, whatever its exposure (prior weights mean/exposure): on a busy
+    # machine a run with many samples is one the load spent waiting for the CPU, and its
+    # samples came in larger clumps, so its normalised value is no more precise than another
+    # run's. On a quiet machine this costs little (exposures differ by tens of percent).
+    run_weights = np.broadcast_to(exposure.mean() / exposure, counts.shape)
+    weights = np.array(run_weights)
     modelled = (base.sum(axis=1) > 0) & (head.sum(axis=1) > 0) & (min(n_base, n_head) >= 2)
 
     fit = _fit(counts, exposure, weights, is_head)
@@ -257,7 +266,8 @@ def _fit(
     """Both models' fits, the likelihood-ratio statistic and each row's own dispersion q.
 
     The full model has one rate per release, the null model one for both; each rate is
-    ``sum(w y) / sum(w exposure)``, the quasi-likelihood estimate with the exposure as offset.
+    ``sum(w y) / sum(w exposure)``, the quasi-likelihood estimate with the exposure as offset
+    and prior weights w (0 for a dropped run).
     """
     weighted_exposure = weights * exposure
     rates = []
@@ -271,7 +281,7 @@ def _fit(
     null = null_rate[:, np.newaxis] * exposure
     full_deviance = (weights * poisson_deviance(counts, fitted)).sum(axis=1)
     null_deviance = (weights * poisson_deviance(counts, null)).sum(axis=1)
-    df = weights.sum(axis=1) - 2.0
+    df = (weights > 0).sum(axis=1) - 2.0
     q = np.divide(full_deviance, df, out=np.zeros(len(df)), where=df > 0)
     # The inverse Fisher information of the log fold change under Poisson: 1/sum(m) per release.
     with np.errstate(divide="ignore"):
@@ -294,10 +304,10 @@ def _cooks_distance(
 ) -> FloatArray:
     """Cook's distance of each run in its function's two-release fit (2 parameters).
 
-    ``r^2 / (2 q) * h / (1 - h)^2`` with the Pearson residual r under Poisson and the leverage
-    h of a run within its release: its share of the release's fitted count.
+    ``r^2 / (2 q) * h / (1 - h)^2`` with the weighted Pearson residual r under Poisson and the
+    leverage h of a run within its release: its share of the release's weighted fitted count.
     """
-    pearson = np.divide(
+    pearson = weights * np.divide(
         (counts - fitted) ** 2, fitted, out=np.zeros(counts.shape), where=fitted > 0
     )
     irls = weights * fitted
