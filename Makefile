@@ -55,8 +55,10 @@ demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy; list, show, 
 POWER_POOL ?= 20
 .PHONY: power
 power: $(STAMP) ## capture the power lab's pool (once) and measure detection and false blocks
-	POWER_POOL=$(POWER_POOL) $(BIN)/python -m benchmarks.power.lab all
+	POWER_POOL=$(POWER_POOL) $(BIN)/python -m benchmarks.power.lab pool
 	$(BIN)/python -m benchmarks.power.noise
+	$(BIN)/python -m benchmarks.power.lab analyse
+	$(BIN)/python -m benchmarks.power.lab live
 
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -5,9 +5,10 @@ holding 2%, 4% and 8% of a 2-second load; a head variant does more work per call
 A CPU hog (a process spinning on one core) runs during every capture, as on a shared CI
 machine, besides whatever else the machine is doing.
 
-Three steps, each a subcommand (``make power`` runs them in order):
+The steps, each a subcommand (``make power`` runs pool, the noise fit of
+:mod:`benchmarks.power.noise`, analyse and live, in that order):
 
-``capture``
+``capture`` (``pool``: only if the pool is missing)
     the *pool*: many real py-spy runs of the base and of each head variant, interleaved
     (b h1 h2 b h3 h4 b h5, repeated), captured once with flamediff's default runner (500 Hz)
     into a folder. ``POWER_POOL`` (or ``--cycles``) sets the number of cycles.
@@ -21,8 +22,9 @@ Three steps, each a subcommand (``make power`` runs them in order):
     deciding the rows) is measured on the same draws. Prints the table, writes JSON.
 ``live``
     a few end-to-end ``flamediff compare`` runs (capture, archive, gate; exit code) with the
-    hog running, to check that the offline numbers hold; each archived pair is also
-    re-judged by every method.
+    hog running, to check that the offline numbers hold; each archived pair (kept in the
+    pool's ``live`` folder) is also judged by every method (``judge-live`` only judges).
+    ``POWER_LIVE`` (or ``--live``) sets the number of pairs (A/A and knob_4 at +20%).
 
 Run as ``python -m benchmarks.power.lab {capture,analyse,live,noise} --pool DIR``.
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -317,6 +320,51 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
     return {"runs_per_side": runs, "cells": cells}
 
 
+def runs_needed(
+    share: float,
+    regression: float,
+    samples_per_run: float,
+    dispersion: float,
+    *,
+    family: int = 15,
+    alpha: float = 0.05,
+    power: float = 0.9,
+) -> int:
+    """Runs per side for a lone regressed function to reach q <= alpha with ``power``.
+
+    Under the count model a run's log normalised value of a function holding ``share`` of
+    ``samples_per_run`` samples has variance ``dispersion / (share * samples_per_run)``; the
+    two-sided z-test of the log fold change at alpha / family (Benjamini-Hochberg's bar for
+    the only function that changed) needs n per side with
+    ``n = 2 var (z_{1-a/2} + z_power)^2 / log(1 + regression)^2``.
+    """
+    from statistics import NormalDist
+
+    normal = NormalDist()
+    z = normal.inv_cdf(1.0 - alpha / family / 2.0) + normal.inv_cdf(power)
+    variance = dispersion / (share * samples_per_run)
+    return math.ceil(2.0 * variance * z**2 / math.log1p(regression) ** 2)
+
+
+def plan_table(dispersion: float, samples_per_run: float) -> str:
+    """Markdown: runs per side needed, on this machine and on a quiet one (Poisson)."""
+    lines = [
+        "| capture | share | +20% | +50% |",
+        "|---|---:|---:|---:|",
+    ]
+    captures = [
+        (f"busy (this pool): {samples_per_run:.0f} samples/run, {dispersion:.1f}x Poisson",
+         samples_per_run, dispersion),
+        ("quiet: 2 s at 500 Hz (1,000 samples/run), Poisson", 1000.0, 1.0),
+        ("quiet: 2 s at 2,000 Hz or 8 s at 500 Hz (4,000/run)", 4000.0, 1.0),
+    ]  # fmt: skip
+    for name, samples, index in captures:
+        for share in (0.04, 0.08):
+            cells = [str(runs_needed(share, r, samples, index)) for r in (0.2, 0.5)]
+            lines.append(f"| {name} | {100 * share:.0f}% | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def pool_summary(pool: Pool) -> dict[str, Any]:
     """What the pool's runs are like: runs per variant, samples and wall time per run."""
     runs = pool.manifest["runs"]
@@ -377,15 +425,24 @@ def analyse(
     pool = read_pool(pool_folder)
     started = time.monotonic()
     summary = pool_summary(pool)
-    document = _read_results(results)
-    document["pool"] = summary
     print(json.dumps(summary, indent=1))
-    document["offline"] = {}
+    measured_by_runs: dict[str, Any] = {}
     for runs in runs_per_side:
         measured = rates(pool, trials, seed, runs)
-        document["offline"][str(runs)] = {**measured, "seed": seed}
+        measured_by_runs[str(runs)] = {**measured, "seed": seed}
         print(table(measured["cells"], measured["runs_per_side"]))
+    # Read only now: the live step may have written its part while this one ran.
+    document = _read_results(results)
+    document["pool"] = summary
+    document["offline"] = measured_by_runs
     document["offline_seconds"] = round(time.monotonic() - started, 1)
+    model = pool_folder.parent / "noise_model.json"
+    if model.is_file():
+        fitted = json.loads(model.read_text())["simulation"]
+        plan = plan_table(fitted["dispersion"], fitted["samples_per_run"])
+        document["runs_needed"] = plan
+        print("Runs per side for 90% detection (a lone change, 15 functions tested):")
+        print(plan)
     _write_results(results, document)
     return document
 
@@ -471,7 +528,10 @@ def judge_live(folder: Path, results: Path) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("step", choices=("capture", "analyse", "live", "judge-live", "all"))
+    parser.add_argument(
+        "step", choices=("capture", "pool", "analyse", "live", "judge-live", "all"),
+        help="pool: capture only if the pool is missing; all: pool, analyse, live",
+    )  # fmt: skip
     parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
     parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
@@ -483,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS)
     arguments = parser.parse_args(argv)
     if arguments.step == "capture" or (
-        arguments.step == "all" and not (arguments.pool / "pool.json").is_file()
+        arguments.step in ("pool", "all") and not (arguments.pool / "pool.json").is_file()
     ):
         capture_pool(arguments.pool, arguments.cycles)
     if arguments.step in ("analyse", "all"):
