@@ -50,6 +50,16 @@ demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy; list, show, 
 	  --justify "Discount codes are now matched case-insensitively; a faster lookup follows in v3."
 	@echo "demo done: reports and pictures are in demo-out/"
 
+# The power lab's pool of runs (cycles of 8 interleaved runs, ~3.5 s each on a busy 2-core
+# machine: 20 cycles take about 10 minutes); captured once, kept in benchmarks/power/.pool.
+POWER_POOL ?= 20
+.PHONY: power
+power: $(STAMP) ## capture the power lab's pool (once) and measure detection and false blocks
+	POWER_POOL=$(POWER_POOL) $(BIN)/python -m benchmarks.power.lab pool
+	$(BIN)/python -m benchmarks.power.noise
+	$(BIN)/python -m benchmarks.power.lab analyse
+	$(BIN)/python -m benchmarks.power.lab live
+
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
 

@@ -25,9 +25,14 @@ a first row for the whole load. Its columns:
 ``base_share``, ``head_share`` (float)
     median over runs of the compared metric's samples over the run's samples (raw counts).
 ``p_value``, ``q_value`` (float)
-    the exact Mann-Whitney p-value on the per-run normalised values, and its
-    Benjamini-Hochberg q-value over the functions tested; NaN where untested. The load row is
-    tested alone (its q equals its p).
+    the p-value of the test named in ``test``, and its Benjamini-Hochberg q-value over the
+    functions tested; NaN where untested. The load row is tested alone (its q equals its p).
+``test`` ("count" | "rank" | "")
+    which test decided the row: "count", the count model of
+    :func:`flamediff.analysis.counts.count_test` (sample counts with each run's exposure);
+    "rank", the exact Mann-Whitney test on the per-run normalised values (the load row, rows
+    where the count model does not hold, and every row with ``CompareOptions.test="rank"``);
+    "" where untested.
 ``tested``, ``significant`` (bool)
     tested: the function reached ``min_share`` of either release (and statistics were asked
     for); significant: tested and q <= alpha.
@@ -71,6 +76,7 @@ import numpy as np
 import pandas as pd
 
 from flamediff import vocabulary as default
+from flamediff.analysis import counts as count_model
 from flamediff.analysis import stats
 from flamediff.analysis.tables import FunctionCounts, function_counts_of, seconds_per_sample
 from flamediff.errors import AnalysisError, ConfigError
@@ -105,6 +111,7 @@ COLUMNS = (
     "head_share",
     "p_value",
     "q_value",
+    "test",
     "tested",
     "significant",
     "noise_floor_pct",
@@ -147,6 +154,9 @@ class CompareOptions:
     ``min_runs``: fewer runs per release than this is an error unless ``no_stats``: at 4 vs 4
     the smallest exact p-value is 0.0286, below that none reaches 0.05.
     ``no_stats``: deltas only; nothing is tested or significant.
+    ``test``: "count" tests the sample counts with a count model and falls back to the exact
+    rank test where it does not hold (see :mod:`flamediff.analysis.counts`); "rank" tests
+    every function with the exact rank test.
     ``sort``, ``top``, ``pattern``: the view: sort key, number of function rows kept, and a
     glob (fnmatch) the function must match. The statistics are computed on all functions first.
     """
@@ -157,6 +167,7 @@ class CompareOptions:
     min_share: float = default.MIN_SHARE
     min_runs: int = default.MIN_RUNS
     no_stats: bool = False
+    test: Literal["count", "rank"] = "count"
     sort: SortKey = default.SORT
     top: int | None = None
     pattern: str | None = None
@@ -173,6 +184,8 @@ class CompareOptions:
             raise ConfigError(f"min_share must be in [0, 1), not {self.min_share}")
         if self.min_runs < 2:
             raise ConfigError(f"min_runs must be at least 2, not {self.min_runs}")
+        if self.test not in ("count", "rank"):
+            raise ConfigError(f"test must be 'count' or 'rank', not {self.test!r}")
         if self.sort not in tuple(SortKey):
             raise ConfigError(f"unknown sort key {self.sort!r}")
         if self.top is not None and self.top < 0:
@@ -304,14 +317,7 @@ def compare_counts(
         # A function with no sample of this metric anywhere has nothing to test.
         tested &= metric_counts.sum(axis=1) > 0
     pvalues = np.full(rows, np.nan)
-    pvalues[tested] = stats.mann_whitney_p(base_values[tested], head_values[tested])
-    qvalues = stats.benjamini_hochberg(pvalues)
-    significant = tested & (qvalues <= options.alpha)
-    columns["p_value"] = pvalues
-    columns["q_value"] = qvalues
-    columns["tested"] = tested
-    columns["significant"] = significant
-    columns["noise_floor_pct"] = 100.0 * stats.noise_floor(
+    floors = 100.0 * stats.noise_floor(
         base_values,
         head_values,
         metric_counts[:, :n_base],
@@ -319,6 +325,31 @@ def compare_counts(
         options.alpha,
         family=int(tested.sum()),
     )
+    decided_by = np.where(tested, "rank", "").astype(object)
+    if options.test == "count" and tested.any():
+        exposure = factors / per_sample  # so that counts / exposure are the values above
+        decided = count_model.count_test(
+            metric_counts[tested][:, :n_base],
+            metric_counts[tested][:, n_base:],
+            exposure[:n_base],
+            exposure[n_base:],
+        )
+        pvalues[tested] = decided["p_value"].to_numpy()
+        decided_by[tested] = decided["test"].to_numpy()
+        model_floors = 100.0 * count_model.relative_floor(
+            decided["standard_error"].to_numpy(), options.alpha / max(int(tested.sum()), 1)
+        )
+        floors[tested] = np.where(decided["test"] == "count", model_floors, floors[tested])
+    else:
+        pvalues[tested] = stats.mann_whitney_p(base_values[tested], head_values[tested])
+    qvalues = stats.benjamini_hochberg(pvalues)
+    significant = tested & (qvalues <= options.alpha)
+    columns["p_value"] = pvalues
+    columns["q_value"] = qvalues
+    columns["test"] = decided_by
+    columns["tested"] = tested
+    columns["significant"] = significant
+    columns["noise_floor_pct"] = floors
     impact = np.asarray(columns["impact_s"])
     columns["verdict"] = np.select(
         [~tested, significant & (impact > 0), significant & (impact < 0)],
@@ -341,7 +372,7 @@ def compare_counts(
             name: np.concatenate(
                 [np.array([load[name]], dtype=np.asarray(columns[name]).dtype), columns[name]]
             )
-            if name not in ("function", "status", "verdict")
+            if name not in ("function", "status", "test", "verdict")
             else [load[name], *np.asarray(columns[name]).tolist()]
             for name in COLUMNS
         }
@@ -357,7 +388,9 @@ def compare_counts(
         "alpha": options.alpha,
         "min_share": options.min_share,
         "no_stats": options.no_stats,
-        "test": "none" if options.no_stats else stats.TEST_NAME,
+        "test": "none"
+        if options.no_stats
+        else (count_model.TEST_NAME if options.test == "count" else stats.TEST_NAME),
         "correction": "none" if options.no_stats else "Benjamini-Hochberg",
         "scale_factors_base": [float(factor) for factor in factors[:n_base]],
         "scale_factors_head": [float(factor) for factor in factors[n_base:]],
@@ -461,6 +494,7 @@ def _load_row(
     pvalue = float(stats.mann_whitney_p(before, after)[0]) if tested else math.nan
     row["p_value"] = pvalue
     row["q_value"] = pvalue
+    row["test"] = "rank" if tested else ""
     row["tested"] = tested
     row["significant"] = tested and pvalue <= options.alpha
     n_base = base_seconds.shape[0]

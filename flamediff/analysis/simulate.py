@@ -7,7 +7,15 @@ Each synthetic run has the noise real captures show:
   samples);
 - each function's time jitters on its own from run to run (log-normal, 3% by default: a quiet
   machine; a busy shared one shows far more, and the gate's capture check says so);
-- the profiler samples: counts are Poisson around the expected time x rate.
+- the profiler samples: counts are Poisson around the expected time x rate;
+- on a busy machine, counts come in clumps: a wall-clock sampler records the same stack again
+  and again while the load waits for the CPU, so a function's count varies several times more
+  than Poisson's (``dispersion``, differing by function: ``dispersion_spread``), and now and
+  then one run of one function lands far off the rest (``outlier_rate``, ``outlier_size``).
+
+:data:`FITTED` is the noise model fitted to real A/A captures of the power lab
+(``benchmarks/power/noise_model.json``: a 2-second load at 500 Hz on a 2-core machine with a
+CPU hog running).
 
 A release has one *target* function of a chosen share plus background functions whose shares
 fall off geometrically (a few hot functions, a long tail), all under one root frame ``main``.
@@ -20,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 
 from flamediff.analysis.compare import CompareOptions, compare_counts
 from flamediff.analysis.stats import FloatArray
@@ -42,7 +52,11 @@ class NoiseModel:
     ``functions``: background functions besides the target. ``decay``: each background
     function's share is this fraction of the previous one's. ``drift``: machine speed per run
     is uniform in [1 - drift, 1 + drift]. ``jitter``: log-normal sigma of each function's own
-    run-to-run variation. ``rate_hz``: to turn samples into seconds.
+    run-to-run variation. ``rate_hz``: to turn samples into seconds. ``dispersion``: the median
+    over functions of a function's count variance in multiples of Poisson's (1: Poisson);
+    ``dispersion_spread``: the log-normal sigma of that multiple across functions (each
+    function keeps its own, in base and head; clipped at 1); ``outlier_rate``: the chance that
+    one run of one function is off by a factor ``exp(outlier_size)``, up or down.
     """
 
     samples_per_run: int = 10_000
@@ -51,6 +65,40 @@ class NoiseModel:
     drift: float = 0.30
     jitter: float = 0.03
     rate_hz: float = 100.0
+    dispersion: float = 1.0
+    dispersion_spread: float = 0.0
+    outlier_rate: float = 0.0
+    outlier_size: float = 0.0
+
+    def dispersions(self) -> FloatArray:
+        """Each function's variance multiple (target first): fixed quantiles of the log-normal,
+        in an order unrelated to the shares, the target at the median."""
+        count = self.functions + 1
+        quantiles = (np.arange(count) + 0.5) / count
+        z = np.array([NormalDist().inv_cdf(float(q)) for q in quantiles])
+        order = np.random.default_rng(0).permutation(count)
+        z = z[order]
+        z[[0, int(np.argmin(np.abs(z)))]] = z[[int(np.argmin(np.abs(z))), 0]]
+        multiples: FloatArray = np.maximum(
+            1.0, self.dispersion * np.exp(self.dispersion_spread * z)
+        )
+        return multiples
+
+
+# Fitted to the power lab's real A/A runs by ``python -m benchmarks.power.noise``; a test keeps
+# these equal to benchmarks/power/noise_model.json.
+FITTED = NoiseModel(
+    samples_per_run=2186,
+    functions=14,
+    decay=0.75,
+    drift=0.64,
+    jitter=0.0,
+    rate_hz=500.0,
+    dispersion=11.4,
+    dispersion_spread=0.24,
+    outlier_rate=0.0104,
+    outlier_size=0.77,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +136,12 @@ def synthetic_counts(
     machine = rng.uniform(1.0 - noise.drift, 1.0 + noise.drift, size=runs)
     jitter = rng.lognormal(0.0, noise.jitter, size=(expected_share.size, runs))
     expected = noise.samples_per_run * (expected_share * multiplier)[:, np.newaxis]
-    leaves = rng.poisson(expected * machine * jitter).astype(np.int64)
+    expected = expected * machine * jitter
+    if noise.outlier_rate > 0:
+        off = rng.random(expected.shape) < noise.outlier_rate
+        sign = rng.choice([-1.0, 1.0], size=expected.shape)
+        expected = np.where(off, expected * np.exp(sign * noise.outlier_size), expected)
+    leaves = _clumped(rng, expected, noise.dispersions()[:, np.newaxis])
     run_samples = leaves.sum(axis=0)
     # The root frame: in every stack, never a leaf.
     self_samples = np.vstack([leaves, np.zeros((1, runs), dtype=np.int64)])
@@ -97,6 +150,20 @@ def synthetic_counts(
     return FunctionCounts(
         (*_names(noise), ROOT), self_samples, total_samples, run_samples, wall
     ).reindex(tuple(sorted((*_names(noise), ROOT))))
+
+
+def _clumped(
+    rng: np.random.Generator, expected: FloatArray, dispersion: FloatArray
+) -> npt.NDArray[np.int64]:
+    """Counts of mean ``expected`` and variance ``dispersion`` times it (negative binomial;
+    Poisson where the dispersion is 1)."""
+    dispersion = np.broadcast_to(dispersion, expected.shape)
+    clumpy = (dispersion > 1.0) & (expected > 0)
+    counts = rng.poisson(np.where(clumpy, 0.0, expected)).astype(np.int64)
+    if clumpy.any():
+        size = expected[clumpy] / (dispersion[clumpy] - 1.0)
+        counts[clumpy] = rng.negative_binomial(size, 1.0 / dispersion[clumpy])
+    return counts
 
 
 def synthetic_release(
@@ -176,6 +243,7 @@ def measure(
     trials: int = 200,
     seed: int = 1,
     noise: NoiseModel | None = None,
+    options: CompareOptions | None = None,
 ) -> str:
     """The Markdown table of false-block and detection rates, one row per run count.
 
@@ -197,6 +265,7 @@ def measure(
             Scenario(run_count, target_shares[0], 0.0, noise),
             5 * trials,
             seed + 1000 * index,
+            options,
             target_only=False,
         )
         cells = [str(run_count), f"{100 * false_blocks:.1f}%"]
@@ -206,6 +275,7 @@ def measure(
                     Scenario(run_count, share, regression, noise),
                     trials,
                     seed + 1000 * index + int(1000 * share) + int(100 * regression),
+                    options,
                 )
                 cells.append(f"{100 * detected:.0f}%")
         lines.append("| " + " | ".join(cells) + " |")
@@ -213,7 +283,15 @@ def measure(
         f"{trials} trials per cell ({5 * trials} for A/A); {noise.samples_per_run} samples per run "
         f"({noise.samples_per_run / noise.rate_hz:g} s at {noise.rate_hz:g} Hz), "
         f"{noise.functions} background functions, machine drift ±{100 * noise.drift:.0f}% "
-        f"per run, per-function jitter {100 * noise.jitter:.0f}%; default options and policy "
+        f"per run, per-function jitter {100 * noise.jitter:.0f}%"
+        + (
+            f", counts {noise.dispersion:.3g}x Poisson's variance (median; log-sigma "
+            f"{noise.dispersion_spread:.2g} across functions), an outlier run of a function "
+            f"{100 * noise.outlier_rate:.2g}% of the time (x/÷ {np.exp(noise.outlier_size):.2g})"
+            if noise.dispersion > 1.0 or noise.outlier_rate > 0
+            else ""
+        )
+        + f"; {(options or CompareOptions()).test} test, default options and policy "
         "(self time, median-ratio normalisation, block at +10%, q <= 0.05, min share 1%). "
         "Detection: the regressed function itself blocks."
     )
@@ -237,13 +315,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, nargs="+", default=[5, 8, 16], help="runs per release, per row"
     )
+    parser.add_argument(
+        "--fitted",
+        action="store_true",
+        help="the noise model fitted to real busy-machine captures (overrides the three above)",
+    )
+    parser.add_argument(
+        "--shares", type=float, nargs="+", default=[0.02, 0.05, 0.20], help="target shares"
+    )
+    parser.add_argument(
+        "--regressions", type=float, nargs="+", default=[0.10, 0.20, 0.50], help="slowdowns"
+    )
+    parser.add_argument(
+        "--test", choices=("count", "rank"), default="count", help="the test deciding each row"
+    )
     arguments = parser.parse_args(argv)
-    noise = NoiseModel(
-        samples_per_run=arguments.samples, jitter=arguments.jitter, drift=arguments.drift
+    noise = (
+        FITTED
+        if arguments.fitted
+        else NoiseModel(
+            samples_per_run=arguments.samples, jitter=arguments.jitter, drift=arguments.drift
+        )
     )
     print(
         measure(
-            runs=tuple(arguments.runs), trials=arguments.trials, seed=arguments.seed, noise=noise
+            runs=tuple(arguments.runs),
+            target_shares=tuple(arguments.shares),
+            regressions=tuple(arguments.regressions),
+            trials=arguments.trials,
+            seed=arguments.seed,
+            noise=noise,
+            options=CompareOptions(test=arguments.test),
         ),
         end="",
     )
@@ -255,6 +357,7 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "FITTED",
     "NoiseModel",
     "Scenario",
     "block_rate",

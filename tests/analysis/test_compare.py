@@ -237,3 +237,26 @@ def test_synthetic_releases_compare_end_to_end():
     head = synthetic_release("v2", noise, 0.2, 8, rng, slowdown=0.5)
     comparison = compare(base, head)
     assert row(comparison, "target (app/hot.py)")["verdict"] == "slower"
+
+
+def test_each_row_names_the_test_that_decided_it(make_release):
+    base = make_release("v1", steady_runs(WEIGHTS, DRIFT, seed=1))
+    head = make_release("v2", steady_runs(WEIGHTS, DRIFT[::-1], {FUNCTIONS[2]: 1.3}, seed=2))
+    comparison = compare(base, head, CompareOptions(min_share=0.02))
+    assert row(comparison, LOAD_ROW)["test"] == "rank"
+    tested = comparison[comparison["tested"] & (comparison["status"] != "load")]
+    assert set(tested["test"]) == {"count"}
+    assert set(comparison.loc[~comparison["tested"], "test"]) <= {""}
+    assert "quasi-Poisson" in comparison_meta(comparison)["test"]
+    assert row(comparison, FUNCTIONS[2])["verdict"] == "slower"
+
+
+def test_the_rank_test_can_still_decide_every_row(make_release):
+    base = make_release("v1", steady_runs(WEIGHTS, DRIFT, seed=1))
+    head = make_release("v2", steady_runs(WEIGHTS, DRIFT[::-1], seed=2))
+    comparison = compare(base, head, CompareOptions(test="rank"))
+    tested = comparison[comparison["tested"]]
+    assert set(tested["test"]) == {"rank"}
+    assert "Mann-Whitney" in comparison_meta(comparison)["test"]
+    with pytest.raises(ConfigError, match="test must be"):
+        CompareOptions(test="t-test")  # type: ignore[arg-type]
