@@ -5,8 +5,10 @@ one after the other; `compare`: the two interleaved), four questions:
 
 1. **Gate.** The truth says *block* when the load's CPU time per call (timeit, median of the
    interleaved calls) rose by more than BLOCK, or a hot function (at least HOT_SHARE of
-   either version's profiled self time) rose by more than BLOCK in cProfile. Did flamediff's
-   gate say the same?
+   either version's profiled self time) really rose by more than BLOCK in cProfile: its
+   median by more than BLOCK, and every cProfile pass of the head above every pass of the
+   base (on a busy machine one pass can be off by tens of percent). Did flamediff's gate say
+   the same?
 2. **Direction.** Does every significant row move the way cProfile's self time moves? A row
    agrees when the signs match and cProfile's change is beyond UNCHANGED; it disagrees when
    cProfile moved the other way by more than UNCHANGED.
@@ -58,6 +60,8 @@ def function_truth(base: dict[str, Any], head: dict[str, Any]) -> dict[str, dict
             "change": _change(before["self_s"], after["self_s"]),
             "calls_change": _change(before["calls"], after["calls"]),
             "share": max(before["self_s"] / base_total, after["self_s"] / head_total),
+            "consistent_rise": min(after.get("self_passes", [after["self_s"]]))
+            > max(before.get("self_passes", [before["self_s"]])),
         }
     return rows
 
@@ -133,7 +137,10 @@ def score_pair(trial: Trial, pair: Pair, data: dict[str, Any], docs: Path) -> di
     regressed = sorted(
         name
         for name, known in truth.items()
-        if known["share"] >= HOT_SHARE and known["change"] is not None and known["change"] > BLOCK
+        if known["share"] >= HOT_SHARE
+        and known["change"] is not None
+        and known["change"] > BLOCK
+        and known["consistent_rise"]
     )
     expected_block = load_change > BLOCK or bool(regressed)
     diff = data["source_diff"][f"{pair.base}->{pair.head}"]
