@@ -38,8 +38,11 @@ FLAMEDIFF = ROOT / ".venv" / "bin" / "flamediff"
 RESULTS = HERE / "results.json"
 CHROMIUM = Path("/usr/bin/chromium")
 # Only these files of a report folder are kept in the repository: the rest (HTML, chart)
-# can be regenerated and would make every re-run a large diff.
-KEPT = ("report.md", "report.json", "flamegraph.svg")
+# can be regenerated and would make every re-run a large diff. report.json is trimmed.
+KEPT = ("report.md", "flamegraph.svg", "terminal.txt")
+# report.json lists every function ever sampled (about 0.5 MB here); the copy in docs/ keeps
+# the rows a reader or the scorer looks at: tested ones, and any above this share.
+KEEP_SHARE = 0.001
 
 
 def setting(name: str, default: int) -> int:
@@ -244,9 +247,19 @@ def publish(trial: Trial, pair: Pair, mode: str) -> Path:
     target = DOCS / trial.name / f"{mode}-{pair.base}-{pair.head}"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for name in (*KEPT, "terminal.txt"):
+    for name in KEPT:
         if (source / name).exists():
             shutil.copyfile(source / name, target / name)
+    if (source / "report.json").exists():
+        report = json.loads((source / "report.json").read_text())
+        report["rows"] = [
+            row
+            for row in report["rows"]
+            if row["status"] == "load"
+            or row["tested"]
+            or max(row["base_share"] or 0.0, row["head_share"] or 0.0) >= KEEP_SHARE
+        ]
+        (target / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     if (target / "flamegraph.svg").exists():
         screenshot(target / "flamegraph.svg", target / "flamegraph.png")
     return target

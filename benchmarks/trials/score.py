@@ -62,6 +62,8 @@ def function_truth(base: dict[str, Any], head: dict[str, Any]) -> dict[str, dict
             "share": max(before["self_s"] / base_total, after["self_s"] / head_total),
             "consistent_rise": min(after.get("self_passes", [after["self_s"]]))
             > max(before.get("self_passes", [before["self_s"]])),
+            "consistent_fall": max(after.get("self_passes", [after["self_s"]]))
+            < min(before.get("self_passes", [before["self_s"]])),
         }
     return rows
 
@@ -111,12 +113,19 @@ def judge_rows(rows: list[dict[str, Any]], truth: dict[str, dict[str, Any]]) -> 
 
 
 def missed(rows: list[dict[str, Any]], truth: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Hot functions that cProfile shows moving by more than BLOCK, not significant in flamediff."""
+    """Hot functions that every cProfile pass shows moving by more than BLOCK the same way,
+    yet not significant in flamediff (on a busy machine one pass alone proves nothing)."""
     significant = {row["function"] for row in rows if row["significant"]}
     out = []
     for name, known in truth.items():
         change = known["change"]
-        hot_move = known["share"] >= HOT_SHARE and change is not None and abs(change) > BLOCK
+        consistent = known["consistent_rise"] if (change or 0) > 0 else known["consistent_fall"]
+        hot_move = (
+            known["share"] >= HOT_SHARE
+            and change is not None
+            and abs(change) > BLOCK
+            and consistent
+        )
         if hot_move and name not in significant:
             shown = next((row for row in rows if row["function"] == name), None)
             out.append(
