@@ -74,7 +74,8 @@ def venv_python(trial: Trial, version: str) -> Path:
         return python
     log(f"venv {folder.name}: {' '.join(pins)}")
     # The base interpreter of flamediff's own venv: the trial's loads run on the same Python.
-    subprocess.run([sys._base_executable, "-m", "venv", "--clear", folder], check=True)
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base_python, "-m", "venv", "--clear", folder], check=True)
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-compile", *pins], check=True)
     stamp.write_text("\n".join(pins))
     return python
@@ -91,7 +92,7 @@ def load_path(trial: Trial) -> Path:
 
 
 def truth_call(python: Path, trial: Trial, *flags: str) -> dict[str, Any]:
-    command = [python, HERE / "truth.py", load_path(trial), *flags]
+    command: list[str | Path] = [python, HERE / "truth.py", load_path(trial), *flags]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     document: dict[str, Any] = json.loads(out.stdout)
     return document
@@ -120,7 +121,7 @@ def ground_truth(trial: Trial, pythons: dict[str, Path], config: dict[str, int])
             passes[version].append(truth_call(pythons[version], trial, "--profile")["functions"])
     truth: dict[str, Any] = {}
     for version in versions:
-        functions: dict[str, dict[str, float]] = {}
+        functions: dict[str, dict[str, Any]] = {}
         for key in set().union(*passes[version]):
             values = [one.get(key) for one in passes[version]]
             present = [value for value in values if value is not None]

@@ -85,7 +85,10 @@ def names(text: str, culprit: str) -> bool:
 
 def judge_rows(rows: list[dict[str, Any]], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every significant row of flamediff's report against cProfile."""
-    agree, disagree, false_alarm, no_truth = [], [], [], []
+    agree: list[dict[str, Any]] = []
+    disagree: list[dict[str, Any]] = []
+    false_alarm: list[dict[str, Any]] = []
+    no_truth: list[dict[str, Any]] = []
     for row in rows:
         if row["status"] == "load" or not row["significant"]:
             continue
@@ -135,7 +138,7 @@ def missed(rows: list[dict[str, Any]], truth: dict[str, dict[str, Any]]) -> list
                     "flamediff_pct": None if shown is None else shown["delta_pct"],
                 }
             )
-    return sorted(out, key=lambda item: -abs(item["truth_pct"]))
+    return sorted(out, key=lambda item: (-abs(item["truth_pct"]), item["function"]))
 
 
 def score_pair(trial: Trial, pair: Pair, data: dict[str, Any], docs: Path) -> dict[str, Any]:
@@ -232,7 +235,7 @@ def score_pair(trial: Trial, pair: Pair, data: dict[str, Any], docs: Path) -> di
 
 def score_all(trials: list[Trial] | tuple[Trial, ...], out: Path, docs: Path) -> dict[str, Any]:
     """Every pair of every trial that has been run (out/<trial>/trial.json exists)."""
-    pairs = []
+    pairs: list[dict[str, Any]] = []
     config: dict[str, Any] = {}
     for trial in trials:
         source = out / trial.name / "trial.json"
