@@ -264,7 +264,13 @@ def judge_row(row: GateRow, policy: GatePolicy, *, no_stats: bool) -> Finding | 
         if not (significant or no_stats):
             return None
         level: Level = "block" if policy.block_new and hot else "warn"
-        return row.finding(level, f"new function holding {_percent(row.head_share)} of the head")
+        # "New" only means no base run sampled it: new code, a renamed function, or code the
+        # base ran too briefly to be seen. The reason says so rather than guessing.
+        return row.finding(
+            level,
+            f"not sampled in the base (new, renamed, or too brief there to be seen) and "
+            f"holding {_percent(row.head_share)} of the head",
+        )
     if no_stats:
         if row.regression > policy.block:
             return row.finding("warn", f"slower by more than {_percent(policy.block)}, untested")
