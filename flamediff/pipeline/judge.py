@@ -192,6 +192,11 @@ def judge(
     earlier = recorded_justification(pair.head, pair.base.name)
     result = evaluate(comparison, policy, justification=justification or earlier)
     result = with_blame(result, comparison, pair, analysis.metric)
+    if decide:  # and on the change since an older accepted release, the anchor
+        from flamediff.pipeline.creep import judge_creep
+
+        reason = justification or earlier
+        result = judge_creep(archive, pair, result, settings, analysis, policy, reason)
     recorded = justification is not None and result.verdict == "accepted"
     if recorded:
         assert justification is not None
