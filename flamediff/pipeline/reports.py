@@ -47,8 +47,28 @@ def report_text(
 
 
 def gate_report(judgement: Judgement) -> str:
-    """The Markdown report the gate prints and a pipeline's summary shows."""
-    return report_text(judgement.comparison, judgement.result, "markdown", top=default.REPORT_ROWS)
+    """The Markdown report the gate prints and a pipeline's summary shows, with the section
+    "since <anchor>" where the change since the anchor adds to the step-by-step verdict."""
+    from flamediff.render.tables import render_since
+
+    text = report_text(judgement.comparison, judgement.result, "markdown", top=default.REPORT_ROWS)
+    since = render_since(judgement.result)
+    return f"{text}\n{since}" if since else text
+
+
+def json_report(judgement: Judgement) -> str:
+    """report.json: every function, the gate, and ``since`` where the anchor adds to it."""
+    import json
+
+    from flamediff.render.tables import render_json, render_since
+
+    text = render_json(judgement.comparison, judgement.result)
+    since = render_since(judgement.result, "json")
+    if not since:
+        return text
+    document = json.loads(text)
+    document["since"] = json.loads(since)
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def append_step_summary(markdown: str) -> str | None:
@@ -164,7 +184,6 @@ def write_reports(folder: Path, judgement: Judgement) -> list[Path]:
     every function in report.json. The Markdown links the pictures by relative path, so the
     folder can be moved, zipped or attached as a whole.
     """
-    from flamediff.render import tables
 
     pictures = write_pictures(folder, judgement)
     links = "\n".join(
@@ -174,7 +193,7 @@ def write_reports(folder: Path, judgement: Judgement) -> list[Path]:
     written = []
     for name, text in (
         ("report.md", markdown),
-        ("report.json", tables.render_json(judgement.comparison, judgement.result)),
+        ("report.json", json_report(judgement)),
     ):
         write_output(folder / name, text)
         written.append(folder / name)

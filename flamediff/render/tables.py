@@ -590,3 +590,31 @@ def render_top_json(top: pd.DataFrame) -> str:
 def render_top_csv(top: pd.DataFrame) -> str:
     """One release's top functions as CSV, both rankings, with the ``by`` column."""
     return str(top.to_csv(index=False, lineterminator="\n"))
+
+
+def render_since(result: GateResult, output_format: str = "markdown") -> str:
+    """The "since <anchor>" section: what the change since the anchor adds to the verdict.
+
+    Markdown, or (``output_format="json"``) the ``since`` member of the JSON report: anchor,
+    releases and findings. Empty when the anchor adds nothing to the step-by-step verdict.
+    """
+    since = result.since
+    if since is None or not since.findings:
+        return ""
+    if output_format == "json":
+        document = {
+            "anchor": since.anchor,
+            "releases": list(since.releases),
+            "findings": _findings_json(since.findings),
+        }
+        return _dumps(document)
+    anchor, head = escape_markdown(since.anchor), escape_markdown(since.releases[-1])
+    lines = [
+        f"#### since {anchor}: {len(since.releases) - 1} releases to {head}",
+        "",
+        f"Each step passed on its own; measured since {anchor}, with a trend test across every "
+        "release in between:",
+        "",
+    ]
+    lines += [f"- {finding.level}s: {_finding_line(finding, True)}" for finding in since.findings]
+    return "\n".join(lines) + "\n"
