@@ -3,6 +3,7 @@ unchanged history must not block more often than one unchanged pair does."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ from flamediff.analysis.creep import (
     creep,
     creep_rate,
     synthetic_history,
+    t_two_sided,
     trend_mann_kendall,
     trend_of_release_means,
     trend_of_runs,
@@ -36,12 +38,10 @@ def creep_of(history, names=NAMES, **options):
     )
 
 
-def test_a_climb_of_one_and_a_half_percent_per_release_passes_every_step_but_blocks_since_the_anchor() -> (
-    None
-):
+def test_a_climb_of_1_5_percent_per_release_passes_every_step_and_blocks_since_the_anchor() -> None:
     history = creeping_history()
     policy = GatePolicy()
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         step = compare_counts(
             before, after, CompareOptions(), base_seconds_per_sample=PER_SAMPLE,
             head_seconds_per_sample=PER_SAMPLE,
@@ -117,7 +117,7 @@ def test_a_justification_accepts_the_creep() -> None:
     assert not result.blocked
 
 
-def test_a_waiver_wide_enough_covers_the_cumulative_change(monkeypatch) -> None:
+def test_a_waiver_wide_enough_covers_the_cumulative_change() -> None:
     from datetime import date
 
     waiver = Waiver("target*", 0.30, "accepted in review #7", date(2099, 1, 1))
@@ -155,3 +155,12 @@ def test_every_trend_recovers_a_clean_climb(trend) -> None:
     assert result.change[0] == pytest.approx(result.slope[0] * (releases - 1))
     assert result.pvalue[0] < 0.01
     assert result.pvalue[1] > 0.01
+
+
+@pytest.mark.parametrize("degrees", [1, 2, 3, 8, 9, 18, 158])
+def test_student_t_without_scipy_agrees_with_scipy(degrees: int) -> None:
+    from scipy.special import stdtr
+
+    t = np.array([0.0, 0.5, 1.0, 2.2, 4.0, -3.0, 12.0])
+    expected = 2.0 * stdtr(degrees, -np.abs(t))
+    assert t_two_sided(t, degrees) == pytest.approx(expected, abs=1e-14)
