@@ -31,9 +31,10 @@ anchor or the head; ``head_share`` (float): as in the comparison frame;
 its p-value; ``slope_pct`` (float): the trend's change per release, in percent;
 ``trend_pct`` (float): the trend's fitted change over the whole history (anchor to head);
 ``trend_p`` (float): the trend test's p-value (NaN with fewer than three releases);
-``change_pct`` (float): the change since the anchor the gate holds against its threshold, the
-smaller of ``anchor_delta_pct`` and ``trend_pct`` (either alone where the other is NaN), so
-that neither one noisy end release nor a step the straight line overstates fakes a creep;
+``change_pct`` (float): the change since the anchor the gate holds against its threshold: of
+``anchor_delta_pct`` and ``trend_pct`` the one nearer zero (either alone where the other is
+NaN), so that neither one noisy end release nor a step the straight line overstates fakes a
+creep;
 ``p_value``, ``q_value`` (float): combined and corrected, NaN where untested;
 ``significant`` (bool): tested and q <= alpha; ``noise_floor_pct`` (float): the smaller of the
 anchor comparison's noise floor and the trend's (the cumulative change the trend detects with
@@ -302,7 +303,10 @@ def creep(
     tests = np.isfinite(anchor_p).astype(np.int64) + np.isfinite(trend_p)
     pvalue = np.where(tested, np.minimum(1.0, tests * smallest_p), np.nan)
     qvalue = stats.benjamini_hochberg(pvalue)
-    change = np.fmin(anchor_delta, trend_pct)
+    # The more cautious of the two estimates: the one nearer zero (either where one is NaN).
+    nearer = np.abs(anchor_delta) <= np.abs(trend_pct)
+    change = np.where(np.isnan(trend_pct) | nearer, anchor_delta, trend_pct)
+    change = np.where(np.isnan(anchor_delta), trend_pct, change)
     floor = np.fmin(pair["noise_floor_pct"].to_numpy(dtype=np.float64), trend_floor)
 
     frame = pd.DataFrame(

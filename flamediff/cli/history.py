@@ -131,6 +131,7 @@ def since_anchor_lines(
         grew = ", ".join(f"{visible(name)} ({step:+.1f}%)" for name, step in row["grew_most"])
         slope = float(row["slope_pct"])
         per_release = f" ({slope:+.2f}% per release)" if math.isfinite(slope) else ""
-        most = f"; grew most in {grew}" if grew else ""
+        # Where a change is not significant, its biggest steps are noise: not named.
+        most = f"; grew most in {grew}" if grew and row["significant"] else ""
         lines.append(f"  {visible(str(row['function']))}: {change:+.1f}% {mark}{per_release}{most}")
     return "\n".join(lines)

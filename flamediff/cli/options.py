@@ -86,8 +86,8 @@ AnchorOption = Annotated[
         "--anchor",
         help="Also measure every function's change since this older release, with a trend "
         "test across all releases in between: a function 1.5% slower in each of ten releases "
-        "passes every step but is 16% slower. A release name, or -N for N releases back "
-        "(write --anchor=-N). Default: `anchor` in [tool.flamediff], else the last release "
+        "passes every step but is 16% slower. A release name, or -N for N releases back. "
+        "Default: `anchor` in [tool.flamediff], else the last release "
         "accepted with a justification, else 10 releases back.",
         show_default=False,
     ),
