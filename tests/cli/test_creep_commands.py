@@ -13,6 +13,7 @@ from flamediff.analysis.simulate import TARGET, NoiseModel, synthetic_release
 from flamediff.archive import Archive
 from flamediff.config import parse_table
 from flamediff.errors import ConfigError
+from flamediff.formats import write_collapsed
 
 GROWTH = 0.015
 
@@ -149,3 +150,33 @@ def test_the_anchor_in_pyproject(tmp_path: Path, raw: object, expected: str) -> 
 def test_a_bad_anchor_in_pyproject(tmp_path: Path, raw: object) -> None:
     with pytest.raises(ConfigError, match="anchor"):
         parse_table(tmp_path / "pyproject.toml", {"anchor": raw})
+
+
+def test_release_reports_and_gates_the_change_since_the_anchor(
+    tmp_path: Path, capsys, replay
+) -> None:
+    """r0 ... r8 archived; `release r9` captures the tenth step of the climb (replayed)."""
+    store = Archive(tmp_path / "archive")
+    rng = np.random.default_rng(7)
+    for k in range(9):
+        archive_release(store, f"r{k}", rng, (1.0 + GROWTH) ** k - 1.0)
+    head = synthetic_release("r9", NoiseModel(), 0.20, 8, rng, (1.0 + GROWTH) ** 9 - 1.0)
+    runs = tmp_path / "r9"
+    runs.mkdir()
+    files = []
+    for index, profile in enumerate(head.profiles):
+        files.append(runs / f"run-{index:02d}.folded")
+        files[-1].write_text(write_collapsed(profile), encoding="utf-8")
+    replay({"load-r9": files})
+    out = tmp_path / "out"
+
+    code, stdout, err = run_cli(
+        capsys, "release", "r9", "--archived-base", "--runs", "8", "--warmup", "0",
+        "--rate", "100", "--out", str(out), "--archive", str(store.root), "--", "python", "load-r9",
+    )  # fmt: skip
+
+    assert code == 1, stdout + err
+    assert "#### since r0: 9 releases to r9" in (out / "report.md").read_text()
+    since = json.loads((out / "report.json").read_text())["since"]
+    assert since["anchor"] == "r0"
+    assert [finding["function"] for finding in since["findings"]] == [TARGET]
