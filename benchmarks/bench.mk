@@ -17,7 +17,7 @@ FLAMEGRAPH_DIR ?=
 ANCHORS_REPEAT ?= 3
 SELF_ARCHIVE := $(BENCH_DATA)/self-archive
 
-.PHONY: bench-anchors
+.PHONY: bench-anchors machine-trial
 
 bench: $(STAMP) ## benchmark parse/aggregate/statistics/render; fail on a significant >10% slowdown
 	$(BENCH_PYTEST)
@@ -34,3 +34,6 @@ profile-self: $(STAMP) ## capture flamediff's own benchmark load with py-spy, di
 		-- $(BIN)/python -m benchmarks.load
 	$(BIN)/flamediff diff --format markdown --svg $(BENCH_DATA)/profile-self.svg \
 		--archive $(SELF_ARCHIVE) | tee $(BENCH_DATA)/profile-self.md
+
+machine-trial: $(STAMP) ## real captures apart, a CPU hog beside one side: each normalisation against the truth
+	$(BIN)/python -m benchmarks.machine.trial --runs $(DEMO_RUNS)

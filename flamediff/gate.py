@@ -352,19 +352,65 @@ def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool)
             f"cannot reach q <= {policy.alpha:g} whatever their change; add runs"
         )
     if too_noisy:
-        too_noisy.sort(key=lambda row: (-row.noise_floor_pct, row.function))
+        # Pseudo-frames (`<import>`, `<idle>`) come last: the code is what a reader can act on.
+        too_noisy.sort(
+            key=lambda row: (_is_pseudo(row.function), -row.noise_floor_pct, row.function)
+        )
         named = ", ".join(
             f"{row.function} ({row.noise_floor_pct:.0f}%)"
             for row in too_noisy[:_NAMED_IN_CAPTURE_WARNING]
         )
         more = len(too_noisy) - _NAMED_IN_CAPTURE_WARNING
+        # The floor shrinks as 1/sqrt(runs), and as 1/sqrt(samples per run) while sampling
+        # noise is what limits it: (floor / block)^2 times either brings the worst one under.
+        code = [row for row in too_noisy if not _is_pseudo(row.function)] or too_noisy
+        times = (
+            math.ceil(10 * (max(row.noise_floor_pct for row in code) / (100 * policy.block)) ** 2)
+            / 10
+        )
         warnings.append(
             f"capture too sparse to gate at {_percent(policy.block)}: {len(too_noisy)} "
             f"function(s) above {_percent(policy.min_share)} could only show a change larger "
-            f"than that: {named}{f' and {more} more' if more > 0 else ''}; raise the sampling "
-            "rate, lengthen the load or add runs"
+            f"than that: {named}{f' and {more} more' if more > 0 else ''}; to gate them, "
+            f"capture about {times:g}x the runs per release, or about {times:g}x the samples "
+            "per run (a higher rate or a longer load) where sampling noise is what limits them"
         )
     return warnings
+
+
+def policy_warnings(policy: GatePolicy, comparison: pd.DataFrame) -> list[str]:
+    """Settings that make the gate weaker than its defaults, and captures not alike.
+
+    A gate with ``block = 100`` passes a +96% regression without a word; such a pass must
+    not look like a pass at the defaults, so each of these turns the verdict into a warning.
+    """
+    weaker = []
+    if policy.block > default.BLOCK:
+        weaker.append(f"block {_percent(policy.block)} (default {_percent(default.BLOCK)})")
+    if policy.warn > default.WARN:
+        weaker.append(f"warn {_percent(policy.warn)} (default {_percent(default.WARN)})")
+    if policy.alpha < default.ALPHA:
+        weaker.append(f"alpha {policy.alpha:g} (default {default.ALPHA:g})")
+    if policy.min_share > default.MIN_SHARE:
+        weaker.append(
+            f"min-share {_percent(policy.min_share)} (default {_percent(default.MIN_SHARE)})"
+        )
+    warnings = []
+    if weaker:
+        warnings.append("policy weaker than the defaults: " + "; ".join(weaker))
+    rates = comparison.attrs.get("rates_hz")
+    if isinstance(rates, list | tuple) and len(rates) == 2 and rates[0] != rates[1]:
+        base_rate, head_rate = rates
+        warnings.append(
+            f"base and head were sampled at different rates ({base_rate} and {head_rate} Hz): "
+            "check that both were captured or imported with the right --rate"
+        )
+    return warnings
+
+
+def _is_pseudo(function: str) -> bool:
+    """`<import>`, `<idle>`: frames flamediff names for time outside any function."""
+    return function.startswith("<") and function.endswith(">")
 
 
 def _notes(comparison: pd.DataFrame, policy: GatePolicy) -> list[str]:
@@ -410,6 +456,7 @@ def evaluate(
         if (finding := judge_row(row, policy, no_stats=no_stats)) is not None
     ]
     capture = capture_warnings(rows, policy, no_stats=no_stats)
+    capture += policy_warnings(policy, comparison)
     verdict = verdict_of(findings, capture, justified=justification is not None)
     blocking = tuple(finding for finding in findings if finding.level == "block")
     return GateResult(

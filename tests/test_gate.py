@@ -93,7 +93,13 @@ def test_thresholds(row, expected):
 def test_the_gate_uses_its_own_alpha_on_q_values():
     frame = comparison(("a", 25.0, 0.3, 0.03))
     assert evaluate(frame, policy()).verdict == "block"
-    assert evaluate(frame, policy(alpha=0.01)).verdict == "pass"
+    # A stricter alpha blocks less: the gate says its policy is weaker than the default.
+    stricter = evaluate(frame, policy(alpha=0.01))
+    assert stricter.verdict == "warn"
+    assert not stricter.blocking
+    assert stricter.capture_warnings == (
+        "policy weaker than the defaults: alpha 0.01 (default 0.05)",
+    )
 
 
 def test_only_hot_functions_block_and_the_others_warn():
@@ -265,3 +271,36 @@ def test_end_to_end_on_synthetic_counts():
     result = evaluate(frame, policy())
     assert result.verdict == "block"
     assert names(result.blocking) == ["target (app/hot.py)"]
+
+
+def test_thresholds_weaker_than_the_defaults_never_pass_quietly():
+    frame = comparison(("a", 96.0, 0.3, 0.001))
+    for weak in ({"block": 1.0}, {"block": 0.05, "warn": 0.05}, {"min_share": 0.99}):
+        result = evaluate(frame, policy(**weak))
+        assert result.verdict in ("warn", "block"), weak
+        assert any(text.startswith("policy weaker than the defaults") for text in
+                   result.capture_warnings), weak  # fmt: skip
+    assert evaluate(frame, policy(block=0.05, warn=0.02)).verdict == "block"
+    assert not evaluate(frame, policy(block=0.05, warn=0.02)).capture_warnings
+
+
+def test_releases_sampled_at_different_rates_are_flagged():
+    frame = comparison(("a", 0.0, 0.3, 0.9))
+    frame.attrs["rates_hz"] = [500.0, 100.0]
+    result = evaluate(frame, policy())
+    assert result.verdict == "warn"
+    assert "different rates (500.0 and 100.0 Hz)" in result.capture_warnings[0]
+
+
+def test_a_sparse_capture_names_code_before_pseudo_frames_and_what_would_suffice():
+    frame = comparison(
+        ("<import>", 1.0, 0.05, 0.7, "changed", 60.0),
+        ("<idle>", 1.0, 0.05, 0.7, "changed", 50.0),
+        ("parse (app/p.py)", 1.0, 0.05, 0.7, "changed", 20.0),
+    )
+    (warning,) = evaluate(frame, policy()).capture_warnings
+    named = warning.split("larger than that: ", 1)[1]
+    assert named.startswith("parse (app/p.py) (20%), <import> (60%), <idle> (50%)")
+    # A 20% floor against a 10% threshold: four times the runs, or the samples, halve it.
+    assert "capture about 4x the runs per release" in warning
+    assert "about 4x the samples per run (a higher rate or a longer load)" in warning

@@ -100,6 +100,7 @@ def judge(archive: Path, base: str, head: str, truth_pct: float) -> dict[str, di
             )
         ]
         judged[normalisation] = {
+            "verdict": report["gate"]["verdict"],
             "load_pct": load["delta_pct"],
             "per_order_median_pct": statistics.median(per_order) if per_order else float("nan"),
             "setup_pct": (setup[0]["delta_pct"] if setup else None) or float("nan"),
@@ -131,14 +132,15 @@ def main() -> None:
             capture(archive, "head", head_orders, args.runs, head_busy)
             results[title] = {"truth_pct": truth, **judge(archive, "base", "head", truth)}
             print(f"\n{title} (truth: per-order functions {truth:+.0f}%, {SETUP} +0%)")
-            print(f"  {'normalisation':14} {'load':>8} {'per-order':>10} {SETUP:>14} {'wrong':>6}")
+            header = f"{'normalisation':14} {'load':>8} {'per-order':>10} {SETUP:>14} {'wrong':>6}"
+            print(f"  {header} verdict")
             for normalisation in NORMALISATIONS:
                 row = results[title][normalisation]
                 assert isinstance(row, dict)
                 print(
                     f"  {normalisation:14} {row['load_pct']:+7.1f}% "
                     f"{row['per_order_median_pct']:+9.1f}% {row['setup_pct']:+13.1f}% "
-                    f"{row['significant_wrong']:>3}/{row['significant']}"
+                    f"{row['significant_wrong']:>3}/{row['significant']}  {row['verdict']}"
                 )
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps({"runs": args.runs, "orders": args.orders, "hogs": args.hogs,

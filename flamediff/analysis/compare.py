@@ -207,6 +207,7 @@ def compare(base: Release, head: Release, options: CompareOptions | None = None)
         head_seconds_per_sample=seconds_per_sample(head) if known_rate else 1.0,
         unit="s" if known_rate else "samples",
     )
+    comparison.attrs["rates_hz"] = [base.info.rate_hz, head.info.rate_hz]
     return view(comparison, sort=options.sort, top=options.top, pattern=options.pattern)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -187,6 +188,63 @@ def pending_signals(status: str) -> int:
     return mask
 
 
+# How long to wait for a launcher (a pyenv shim, `uv run`, `poetry run`, a shell script) to
+# become or start the Python interpreter before py-spy is pointed at whatever runs.
+_LAUNCHER_SECONDS = 10.0
+_LAUNCHER_POLL_SECONDS = 0.005
+_PYTHON_EXECUTABLE = re.compile(r"^(python|pypy)[0-9.]*[a-z]*(\.exe)?$")
+
+
+def _is_python(pid: int) -> bool:
+    """Whether the process runs a Python interpreter: its executable is named like one, or
+    it has libpython mapped (an interpreter embedded in another program)."""
+    try:
+        executable = Path(f"/proc/{pid}/exe").readlink()
+    except OSError:
+        return False
+    if _PYTHON_EXECUTABLE.match(executable.name):
+        return True
+    try:
+        with Path(f"/proc/{pid}/maps").open(encoding="ascii", errors="replace") as maps:
+            return any("libpython" in line for line in maps)
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text(encoding="ascii")
+            found += [int(child) for child in children.split()]
+    return found
+
+
+def python_process(pid: int, exited: Callable[[], bool]) -> int:
+    """The process py-spy should attach to: ``pid`` once it runs Python, or the first Python
+    process it starts.
+
+    py-spy attached to a launcher fails at random ("Failed to find python version from
+    target process"): a pyenv shim execs the interpreter after a moment (same pid), and
+    `uv run` or `poetry run` start it as a child. Where /proc is missing (not Linux), or no
+    interpreter appears in time, ``pid`` is returned and py-spy decides.
+    """
+    if not Path("/proc/self/exe").exists():
+        return pid
+    deadline = time.monotonic() + _LAUNCHER_SECONDS
+    while time.monotonic() < deadline and not exited():
+        if _is_python(pid):
+            return pid
+        waiting = _children(pid)
+        while waiting:
+            child = waiting.pop(0)
+            if _is_python(child):
+                return child
+            waiting += _children(child)
+        time.sleep(_LAUNCHER_POLL_SECONDS)
+    return pid
+
+
 def _reap(load: subprocess.Popen[bytes], status: list[int], usage: list[float]) -> None:
     """Wait for the load and keep its exit status and CPU time (user + system, its children's
     included), which only the parent that reaps it can read."""
@@ -285,8 +343,9 @@ class PySpyRunner:
                     usage: list[float] = []
                     waiter = threading.Thread(target=_reap, args=(load, status, usage))
                     waiter.start()
+                    target = python_process(load.pid, lambda: bool(status))
                     spy = subprocess.Popen(
-                        self._py_spy_args(load.pid, raw),
+                        self._py_spy_args(target, raw),
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,14 +24,8 @@ from flamediff.files import write_output
 from flamediff.pipeline.judge import judge
 from flamediff.pipeline.pair import load_pair, resolve_names
 from flamediff.pipeline.reports import delta_chart, diff_svg, html_report, report_text
+from flamediff.render.registry import ReportFormat, format_help
 from flamediff.vocabulary import Metric, SortKey
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-    csv = "csv"
 
 
 @grouped
@@ -41,8 +34,8 @@ def diff(
     head: HeadArgument = None,
     output_format: Annotated[
         ReportFormat,
-        typer.Option("--format", help="table (terminal), markdown (PR, release notes), json, csv."),
-    ] = ReportFormat.table,
+        typer.Option("--format", help=format_help()),
+    ] = ReportFormat.TABLE,
     sort: SortOption = default.SORT,
     top: Annotated[
         int | None, typer.Option("--top", help="Show only the first N functions.")
@@ -151,7 +144,8 @@ def gate(
 ) -> None:
     """Exit 1 when HEAD has a significant hot-path regression over the block threshold.
 
-    Prints the Markdown report (and appends it to $GITHUB_STEP_SUMMARY when set).
+    Prints the report table; the Markdown report goes to --markdown and to
+    $GITHUB_STEP_SUMMARY when set.
     Exit 0 pass (warnings allowed), 1 blocked, 2 error.
     """
     store, settings = open_archive(archive, gate_flags, analysis)

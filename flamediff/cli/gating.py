@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from flamediff.archive import Archive
-from flamediff.cli.common import echo, note, wrote
+from flamediff.cli.common import echo, note, terminal_width, use_colour, wrote
 from flamediff.cli.options import AnalysisOptions, GateOptions
 from flamediff.config import Settings
 from flamediff.files import write_output
@@ -19,6 +19,7 @@ from flamediff.pipeline.reports import (
     no_baseline_report,
     write_reports,
 )
+from flamediff.render.registry import ReportFormat
 
 
 def analysis_of(options: AnalysisOptions) -> Analysis:
@@ -45,6 +46,8 @@ def run_gate(
     one is refused before anything is computed.
     """
     reason = read_justification(gate.justify, gate.justify_file)
+    # Comparing, blaming and drawing take seconds after a capture: say what is happening.
+    note(f"comparing {head_name} with {base_name} ...")
     line_level = analysis.line_level
     if base is None:
         pair = load_pair(store, base_name, head_name, line_level=line_level)
@@ -63,9 +66,10 @@ def run_gate(
             note(f"accepted {head_name} against {base_name}; the reason is recorded")
         else:
             note("nothing blocked, so there was nothing to accept: the reason was not recorded")
-    text = gate_report(judgement)
-    _publish(text, gate.markdown)
+    shown = gate_report(judgement, ReportFormat.TABLE, color=use_colour(), width=terminal_width())
+    _publish(shown, gate_report(judgement), gate.markdown)
     if out is not None:
+        note(f"writing the reports to {out} ...")
         for path in write_reports(out, judgement):
             wrote(path)
     return 1 if judgement.result.blocked else 0
@@ -74,14 +78,15 @@ def run_gate(
 def no_baseline(head_name: str, gate: GateOptions, *, out: Path | None = None) -> int:
     """The first release ever: nothing to compare with, so nothing can block."""
     text = no_baseline_report(head_name)
-    _publish(text, gate.markdown)
+    _publish(no_baseline_report(head_name, markdown=False), text, gate.markdown)
     if out is not None:
         write_output(out / "report.md", text)
     return 0
 
 
-def _publish(markdown: str, path: Path | None) -> None:
-    echo(markdown)
+def _publish(shown: str, markdown: str, path: Path | None) -> None:
+    """``shown`` to stdout, for a person or a log; ``markdown`` to the step summary and file."""
+    echo(shown)
     problem = append_step_summary(markdown)
     if problem is not None:
         note(problem)

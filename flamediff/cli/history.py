@@ -104,7 +104,7 @@ def since_anchor_lines(
     """The change of ``functions`` since the newest release's anchor, a line each."""
     from flamediff.pipeline.creep import anchor_name, since_anchor
     from flamediff.pipeline.judge import Analysis
-    from flamediff.render.tables import visible
+    from flamediff.render.cells import visible
 
     infos = store.infos()
     names = [info.name for info in infos]

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from flamediff.cli.common import echo, note, open_archive
 from flamediff.cli.options import ArchiveOption, TableFormatOption
 from flamediff.errors import ArchiveError
-from flamediff.model import ReleaseInfo
+from flamediff.render.cells import release_row
+from flamediff.render.csv import render_releases_csv
+from flamediff.render.json import render_releases_json
+from flamediff.render.terminal import render_releases_terminal
 from flamediff.vocabulary import TableFormat
-
-
-def _row(info: ReleaseInfo) -> dict[str, object]:
-    walls = sorted(r.wall_seconds for r in info.runs if r.wall_seconds is not None)
-    return {
-        "name": info.name,
-        "created": info.created,
-        "runs": len(info.runs),
-        "samples": info.total_samples,
-        "median_wall_seconds": walls[len(walls) // 2] if walls else None,
-        "rate_hz": info.rate_hz,
-        "git_commit": info.git_commit,
-        "git_dirty": info.git_dirty,
-        "source": info.source,
-        "accepted": [j.base for j in info.justifications],
-    }
-
-
-def _text_table(rows: list[dict[str, object]]) -> str:
-    header = ("release", "created (UTC)", "runs", "samples", "wall/run", "commit")
-    lines = [header]
-    for row in rows:
-        commit = str(row["git_commit"] or "-")[:10] + ("*" if row["git_dirty"] else "")
-        wall = row["median_wall_seconds"]
-        lines.append(
-            (
-                str(row["name"]),
-                str(row["created"]).replace("T", " ").removesuffix("Z"),
-                str(row["runs"]),
-                str(row["samples"]),
-                f"{wall:.2f} s" if isinstance(wall, float) else "-",
-                commit,
-            )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    right = {2, 3, 4}
-    return "\n".join(
-        "  ".join(
-            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-            for i, cell in enumerate(line)
-        ).rstrip()
-        for line in lines
-    )
 
 
 def list_releases(
@@ -61,26 +19,13 @@ def list_releases(
     """Releases in capture order, with date, runs, samples and git commit (* = dirty)."""
     store, _ = open_archive(archive)
     scanned, damaged = store.scan()
-    rows = [_row(info) for _, info in scanned]
+    rows = [release_row(info) for _, info in scanned]
     if output_format is TableFormat.JSON:
-        echo(
-            json.dumps(
-                {"releases": rows, "damaged": [d.name for d in damaged]}, indent=2, sort_keys=True
-            )
-        )
+        echo(render_releases_json(rows, [item.name for item in damaged]))
     elif output_format is TableFormat.CSV:
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=list(_row(ReleaseInfo("", "")).keys()), lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-        echo(buffer.getvalue())
+        echo(render_releases_csv(rows))
     elif rows:
-        echo(_text_table(rows))
+        echo(render_releases_terminal(rows))
     else:
         note(f"no releases in {store.root} yet: capture one with `flamediff capture NAME -- CMD`")
     for item in damaged:

@@ -21,15 +21,15 @@ def show(
 ) -> None:
     """Top functions of RELEASE by self time and by total time, per run and as a share."""
     from flamediff.analysis.tables import top_functions
-    from flamediff.render import tables
+    from flamediff.render.csv import render_top_csv
+    from flamediff.render.json import render_top_json
+    from flamediff.render.terminal import render_top_terminal
 
     store, _ = open_archive(archive)
     frame = top_functions(load_for_analysis(store, release, line_level=line_level), top)
     echo_table(
         output_format,
-        as_json=lambda: tables.render_top_json(frame),
-        as_csv=lambda: tables.render_top_csv(frame),
-        for_terminal=lambda color, width: tables.render_top_terminal(
-            frame, color=color, width=width
-        ),
+        as_json=lambda: render_top_json(frame),
+        as_csv=lambda: render_top_csv(frame),
+        for_terminal=lambda color, width: render_top_terminal(frame, color=color, width=width),
     )

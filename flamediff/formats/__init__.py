@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zlib
 from pathlib import Path
 from typing import Final
@@ -27,6 +28,7 @@ from flamediff.formats.collapsed import (
     write_collapsed,
     write_diff_folded,
 )
+from flamediff.formats.limits import MAX_EXPANSION_RATIO, MIN_EXPANDED_BYTES
 from flamediff.formats.speedscope import parse_speedscope, write_speedscope
 from flamediff.model import Profile
 
@@ -56,9 +58,11 @@ def read_profiles(path: Path, *, rate_hz: float | None = None) -> list[tuple[str
     where = str(path)
     try:
         with path.open("rb") as raw:
-            stream: io.BufferedReader | gzip.GzipFile = raw
+            stream: io.BufferedReader | _BoundedGzip = raw
             if raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
-                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+                compressed = os.fstat(raw.fileno()).st_size
+                allowance = max(MIN_EXPANDED_BYTES, MAX_EXPANSION_RATIO * compressed)
+                stream = _BoundedGzip(gzip.GzipFile(fileobj=raw, mode="rb"), allowance, where)
             with stream:
                 # peek() returns what is buffered (up to 8 KiB here) without consuming it, so
                 # detection works on pipes as well as files.
@@ -72,6 +76,40 @@ def read_profiles(path: Path, *, rate_hz: float | None = None) -> list[tuple[str
     except OSError as error:
         reason = (error.strerror or str(error)).lower()
         raise InputError(where, f"cannot read file: {reason}") from None
+
+
+class _BoundedGzip:
+    """A gzip stream that refuses to expand beyond ``allowance`` bytes: a 2 MB file of
+    compressed zeros would otherwise become gigabytes before anything could refuse it."""
+
+    def __init__(self, stream: gzip.GzipFile, allowance: int, where: str) -> None:
+        self.stream = stream
+        self.allowance = allowance
+        self.where = where
+        self.produced = 0
+
+    def __enter__(self) -> _BoundedGzip:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stream.close()
+
+    def peek(self, size: int) -> bytes:
+        return self.stream.peek(size)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
+        data = self.stream.read(min(size, self.allowance - self.produced + 1))
+        self.produced += len(data)
+        if self.produced > self.allowance:
+            raise InputError(
+                self.where,
+                f"gzip data expands beyond {self.allowance >> 20} MiB "
+                f"({MAX_EXPANSION_RATIO} times the file, at least {MIN_EXPANDED_BYTES >> 20} MiB): "
+                "not a profile",
+            )
+        return data
 
 
 def _looks_like_json(head: bytes) -> bool:

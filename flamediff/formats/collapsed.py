@@ -43,6 +43,7 @@ from itertools import chain
 from typing import Protocol
 
 from flamediff.errors import InputError
+from flamediff.formats.limits import MAX_LINE_BYTES, MAX_STACK_DEPTH
 from flamediff.model import Profile, Stack
 
 INT64_MAX = 2**63 - 1
@@ -81,6 +82,8 @@ def parse_collapsed(lines: Iterable[str], path: str) -> Profile:
             raise InputError(path, _NUL_REASON, lineno)
         if len(count_text) > _MAX_COUNT_DIGITS or (count := int(count_text)) > INT64_MAX:
             raise InputError(path, "count too large (above 2**63 - 1)", lineno)
+        if stack_text.count(";") >= MAX_STACK_DEPTH:
+            raise InputError(path, f"stack deeper than {MAX_STACK_DEPTH:,} frames", lineno)
         # Split every line rather than key by text: the text of unique stacks (py-spy writes
         # each stack once) would otherwise stay alive beside its frames until the end.
         stack = tuple(map(intern, stack_text.split(";"))) if stack_text else ()
@@ -131,12 +134,17 @@ def decode_lines(stream: BinaryReader, path: str) -> Iterator[str]:
     """
     lineno = 0
     pending: list[bytes] = []  # the start of a line longer than a block, until its end comes
+    pending_bytes = 0
     first = True
     while block := stream.read(_CHUNK_BYTES):
         cut = block.rfind(b"\n") + 1
         if not cut:
             pending.append(block)
+            pending_bytes += len(block)
+            if pending_bytes > MAX_LINE_BYTES:
+                raise InputError(path, f"line longer than {MAX_LINE_BYTES >> 20} MiB", lineno + 1)
             continue
+        pending_bytes = len(block) - cut
         data = b"".join([*pending, block[:cut]]) if pending else block[:cut]
         pending = [block[cut:]] if cut < len(block) else []
         text = _decode(data, path, lineno)

@@ -62,6 +62,11 @@ from typing import Any, Final, Literal, NotRequired, TypedDict, TypeGuard
 from flamediff import __version__
 from flamediff.errors import InputError
 from flamediff.formats.collapsed import INT64_MAX
+from flamediff.formats.limits import (
+    EVENTED_FRAMES_FLOOR,
+    EVENTED_FRAMES_PER_EVENT,
+    MAX_STACK_DEPTH,
+)
 from flamediff.model import FrameName, Profile, Stack
 
 SCHEMA_URL: Final = "https://www.speedscope.app/file-format-schema.json"
@@ -309,9 +314,15 @@ class _ProfileReader:
         return totals, (0.0 if smallest == math.inf else smallest)
 
     def evented_durations(self, raw: dict[str, Any], where: str) -> dict[tuple[int, ...], float]:
+        """Time per stack. Each stack is built once per run of events it stays open across
+        (the key is kept until the next open or close), and the frames built are counted
+        against a budget proportional to the events: nesting re-lists the whole open stack,
+        so 200,000 nested opens would otherwise build 2e10 frames."""
         events = _require_list(raw.get("events"), self.path, f"{where}.events")
         totals: dict[tuple[int, ...], float] = {}
         open_frames: list[int] = []
+        key: tuple[int, ...] | None = None  # open_frames as a tuple, while it is unchanged
+        budget = EVENTED_FRAMES_FLOOR + EVENTED_FRAMES_PER_EVENT * len(events)
         last_at: float | None = None
         for i, event in enumerate(events):
             here = f"{where}.events[{i}]"
@@ -327,16 +338,26 @@ class _ProfileReader:
                 if at < last_at:
                     raise self.fail(f"{here}.at", f"time goes backwards ({at} < {last_at})")
                 if open_frames and at > last_at:
-                    key = tuple(open_frames)
+                    if key is None:
+                        budget -= len(open_frames)
+                        if budget < 0:
+                            raise self.fail(
+                                here, "nesting expands to too many frames for the file's size"
+                            )
+                        key = tuple(open_frames)
                     totals[key] = totals.get(key, 0) + (at - last_at)
             last_at = at
             kind = event.get("type")
             if kind == "O":
+                if len(open_frames) >= MAX_STACK_DEPTH:
+                    raise self.fail(here, f"stack deeper than {MAX_STACK_DEPTH:,} frames")
                 open_frames.append(frame)
+                key = None
             elif kind == "C":
                 if not open_frames or open_frames[-1] != frame:
                     raise self.fail(here, f"closes frame {frame}, which is not the innermost open")
                 open_frames.pop()
+                key = None
             else:
                 raise self.fail(f"{here}.type", f"unknown event type {kind!r}")
         end = raw.get("endValue")
@@ -348,6 +369,8 @@ class _ProfileReader:
     def check_indexes(self, sample: object, where: str) -> tuple[int, ...]:
         if not isinstance(sample, list):
             raise self.fail(where, "not a list")
+        if len(sample) > MAX_STACK_DEPTH:
+            raise self.fail(where, f"stack deeper than {MAX_STACK_DEPTH:,} frames")
         indexes = []
         for position, index in enumerate(sample):
             number = _integral(index)

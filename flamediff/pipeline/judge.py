@@ -8,7 +8,7 @@ what only the command line says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,7 +100,6 @@ def with_blame(
     """The result with each blocking or warning function's reason saying where its change came
     from (see :mod:`flamediff.analysis.blame`): the victim of a rewritten caller is then
     named with the caller."""
-    from dataclasses import replace
 
     from flamediff.analysis.blame import blame, blame_text
     from flamediff.analysis.tables import seconds_per_sample
@@ -139,6 +138,18 @@ def with_blame(
         result,
         blocking=tuple(within_budget(finding) for finding in result.blocking),
         warnings=tuple(within_budget(finding) for finding in result.warnings),
+    )
+
+
+def too_few_runs(pair: Pair) -> str | None:
+    """Why the pair cannot be tested (fewer than MIN_RUNS runs in a release), or None."""
+    runs = (len(pair.base.profiles), len(pair.head.profiles))
+    if min(runs) >= default.MIN_RUNS:
+        return None
+    return (
+        f"not tested (n={runs[0]} and n={runs[1]}): testing needs at least {default.MIN_RUNS} "
+        "runs per release, so nothing here is significant and the gate would refuse to decide; "
+        "capture more runs"
     )
 
 
@@ -186,12 +197,19 @@ def judge(
     from flamediff.gate import evaluate, refuse_blind_gate
 
     policy = policy_of(settings, block_load=side_by_side, today=today)
+    untested = None if decide or analysis.no_stats else too_few_runs(pair)
+    if untested is not None:
+        # Two single profiles are the classic "show me the difference": a diff shows the
+        # deltas, marked untested, as benchstat does; only the gate refuses to decide.
+        analysis = replace(analysis, no_stats=True)
     comparison = compare_pair(pair, settings, analysis)
     if decide and not analysis.no_stats:
         refuse_blind_gate(comparison, policy.alpha)
     earlier = recorded_justification(pair.head, pair.base.name)
     result = evaluate(comparison, policy, justification=justification or earlier)
     result = with_blame(result, comparison, pair, analysis.metric)
+    if untested is not None:
+        result = replace(result, notes=(untested, *result.notes))
     if decide:  # and on the change since an older accepted release, the anchor
         from flamediff.pipeline.creep import judge_creep
 

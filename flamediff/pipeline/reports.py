@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flamediff import vocabulary as default
 from flamediff.files import write_output
 from flamediff.pipeline.pair import Pair
+from flamediff.render.registry import REPORTS, ReportFormat
 from flamediff.vocabulary import Metric, SortKey
 
 if TYPE_CHECKING:
@@ -19,6 +20,29 @@ if TYPE_CHECKING:
 
     from flamediff.gate import GateResult
     from flamediff.pipeline.judge import Judgement
+
+
+def viewed(
+    comparison: pd.DataFrame,
+    *,
+    sort: SortKey = default.SORT,
+    top: int | None = None,
+    pattern: str | None = None,
+) -> pd.DataFrame:
+    """The comparison sorted, cut and filtered for a report, remembering the family tested.
+
+    ``attrs["tested_functions"]``: how many functions the correction was over, counted before
+    the cut, so a footnote under ``--top 5`` still names the family behind its q-values.
+    """
+    from flamediff.analysis.compare import view
+
+    functions = comparison["status"] != "load"
+    family = comparison.attrs.get("tested_functions")
+    if not isinstance(family, int):
+        family = int(comparison.loc[functions, "tested"].astype(bool).sum())
+    shown = view(comparison, sort=sort, top=top, pattern=pattern)
+    shown.attrs["tested_functions"] = family
+    return shown
 
 
 def report_text(
@@ -32,43 +56,28 @@ def report_text(
     color: bool = False,
     width: int = 100,
 ) -> str:
-    """The comparison, viewed (sorted, cut, filtered), in the requested format."""
-    from flamediff.analysis.compare import view
-    from flamediff.render import tables
+    """The comparison, viewed (sorted, cut, filtered), in the requested format (one of
+    :class:`flamediff.render.registry.ReportFormat`)."""
+    from flamediff.render.registry import render_report
 
-    shown = view(comparison, sort=sort, top=top, pattern=pattern)
-    if output_format == "markdown":
-        return tables.render_markdown(shown, result)
-    if output_format == "json":
-        return tables.render_json(shown, result)
-    if output_format == "csv":
-        return tables.render_csv(shown)
-    return tables.render_terminal(shown, result, color=color, width=width)
+    shown = viewed(comparison, sort=sort, top=top, pattern=pattern)
+    return render_report(shown, result, output_format, color=color, width=width)
 
 
-def gate_report(judgement: Judgement) -> str:
-    """The Markdown report the gate prints and a pipeline's summary shows, with the section
-    "since <anchor>" where the change since the anchor adds to the step-by-step verdict."""
-    from flamediff.render.tables import render_since
-
-    text = report_text(judgement.comparison, judgement.result, "markdown", top=default.REPORT_ROWS)
-    since = render_since(judgement.result)
-    return f"{text}\n{since}" if since else text
-
-
-def json_report(judgement: Judgement) -> str:
-    """report.json: every function, the gate, and ``since`` where the anchor adds to it."""
-    import json
-
-    from flamediff.render.tables import render_json, render_since
-
-    text = render_json(judgement.comparison, judgement.result)
-    since = render_since(judgement.result, "json")
-    if not since:
-        return text
-    document = json.loads(text)
-    document["since"] = json.loads(since)
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def gate_report(
+    judgement: Judgement,
+    output_format: ReportFormat = ReportFormat.MARKDOWN,
+    *,
+    color: bool = False,
+    width: int = 100,
+) -> str:
+    """The gate's report: Markdown for files, pull requests and a pipeline's summary; the
+    terminal table (``ReportFormat.TABLE``) for a person or a log, where Markdown would read
+    as ``&lt;import&gt;`` and ``\\_\\_init\\_\\_``."""
+    return report_text(
+        judgement.comparison, judgement.result, output_format, top=default.REPORT_ROWS,
+        color=color, width=width,
+    )  # fmt: skip
 
 
 def append_step_summary(markdown: str) -> str | None:
@@ -87,21 +96,15 @@ def append_step_summary(markdown: str) -> str | None:
     return None
 
 
-def no_baseline_report(head_name: str) -> str:
+def no_baseline_report(head_name: str, *, markdown: bool = True) -> str:
     """The report of the first release ever: nothing to compare with, nothing can block."""
+    from flamediff.render.cells import escape_markdown, visible
+
+    name = escape_markdown(head_name) if markdown else visible(head_name)
     return (
-        f"### {head_name}: no baseline\n\n"
-        f"{head_name} is the first release in the archive; it is the baseline of the next one.\n"
+        f"{'### ' if markdown else ''}{name}: no baseline\n\n"
+        f"{name} is the first release in the archive; it is the baseline of the next one.\n"
     )
-
-
-def significance(comparison: pd.DataFrame, colour_by: str) -> dict[str, bool]:
-    """The test's verdict per tested function, when it tested what the picture colours."""
-    if comparison.attrs.get("metric") != colour_by:
-        return {}
-    tested = comparison[comparison["tested"].astype(bool)]
-    verdicts = zip(tested["function"].astype(str), tested["significant"].astype(bool), strict=True)
-    return dict(verdicts)
 
 
 def diff_svg(
@@ -112,10 +115,18 @@ def diff_svg(
     min_width: float = default.MIN_WIDTH_PCT,
     colour_by: Metric = Metric.SELF,
 ) -> str:
-    """The differential flame graph of the pair, normalised as the comparison was."""
+    """The differential flame graph of the pair, normalised as the comparison was, each frame
+    coloured with its function's verdict in ``comparison`` (give it unfiltered)."""
     from flamediff.model import merge
-    from flamediff.render.flamegraph import render_diff_svg
+    from flamediff.render.flamegraph import TableView, render_diff_svg
 
+    table = TableView.of(
+        comparison,
+        base_run_samples=[profile.total for profile in pair.base.profiles],
+        head_run_samples=[profile.total for profile in pair.head.profiles],
+        base_rate_hz=pair.base.info.rate_hz,
+        head_rate_hz=pair.head.info.rate_hz,
+    )
     return render_diff_svg(
         merge(pair.base.profiles),
         merge(pair.head.profiles),
@@ -124,11 +135,10 @@ def diff_svg(
         base_runs=len(pair.base.profiles),
         head_runs=len(pair.head.profiles),
         rate_hz=pair.head.info.rate_hz,
-        normalize=comparison.attrs.get("normalisation") != "absolute",
         negate=negate,
         min_width=min_width,
         colour_by=colour_by,
-        significant=significance(comparison, colour_by),
+        table=table,
     )
 
 
@@ -151,10 +161,9 @@ def html_report(
     pattern: str | None = None,
 ) -> str:
     """One self-contained page: verdict, table, chart and the interactive flame graph."""
-    from flamediff.analysis.compare import view
     from flamediff.render.html import render_html_report
 
-    shown = view(comparison, sort=sort, top=top, pattern=pattern)
+    shown = viewed(comparison, sort=sort, top=top, pattern=pattern)
     return render_html_report(shown, result, svg=svg, chart_png=chart)
 
 
@@ -182,19 +191,22 @@ def write_reports(folder: Path, judgement: Judgement) -> list[Path]:
 
     People read the top of the table (as many rows as the terminal report shows); machines get
     every function in report.json. The Markdown links the pictures by relative path, so the
-    folder can be moved, zipped or attached as a whole.
+    folder can be moved, zipped or attached as a whole. The formats written are those the
+    registry marks ``in_release_folder``, each as ``report`` plus its extension.
     """
-
     pictures = write_pictures(folder, judgement)
     links = "\n".join(
         f"- [{_PICTURE_TITLES.get(path.name, path.name)}]({path.name})" for path in pictures
     )
-    markdown = f"{gate_report(judgement).rstrip()}\n\n{links}\n"
     written = []
-    for name, text in (
-        ("report.md", markdown),
-        ("report.json", json_report(judgement)),
-    ):
-        write_output(folder / name, text)
-        written.append(folder / name)
+    for spec in REPORTS.values():
+        if not spec.in_release_folder:
+            continue
+        if spec.format is ReportFormat.MARKDOWN:
+            text = f"{gate_report(judgement).rstrip()}\n\n{links}\n"
+        else:
+            text = spec.render(judgement.comparison, judgement.result)
+        path = folder / f"report{spec.extension}"
+        write_output(path, text)
+        written.append(path)
     return written + pictures

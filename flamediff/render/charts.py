@@ -8,8 +8,8 @@ date metadata is written.
 
 - :func:`render_delta_chart`: the comparison frame of
   :func:`flamediff.analysis.compare.compare` (columns read: ``function``, ``status``,
-  ``base_{metric}_s``, ``head_{metric}_s``, ``delta_pct``, ``impact_s``, ``tested``,
-  ``significant``, ``noise_floor_pct``; attrs: base, head, n_base, n_head, metric, unit,
+  ``base_{metric}_s``, ``head_{metric}_s``, ``delta_pct``, ``impact_s``, ``verdict``,
+  ``noise_floor_pct``; attrs: base, head, n_base, n_head, metric, unit,
   alpha, normalisation).
 - :func:`render_history_chart`: the frame of :func:`flamediff.analysis.history.history`.
 
@@ -21,21 +21,24 @@ palette, designed to stay distinct for colour-blind readers.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import matplotlib.style
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from flamediff.render.tables import visible
+from flamediff.render.cells import visible
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
+    from matplotlib.text import Annotation, Text
 
 SLOWER: Final = "#b2182b"
 FASTER: Final = "#2166ac"
@@ -47,6 +50,8 @@ MUTED: Final = "#666666"
 # Okabe & Ito (2008), without its yellow, which is unreadable as a thin line on white.
 SERIES: Final = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 LOAD_COLOUR: Final = "#555555"
+# Titles keep this far from the figure's edges, in pixels.
+_EDGE_PX: Final = 8
 
 DPI: Final = 100
 WIDTH_IN: Final = 11.0
@@ -78,12 +83,18 @@ _STYLE: Final[Mapping[str, Any]] = {
 }
 
 
+@contextlib.contextmanager
+def _quiet_glyphs() -> Iterator[None]:
+    """A name in a script the font lacks (CJK, emoji) is drawn as boxes; that is no reason to
+    warn on every chart, nor on every measurement of its text."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        yield
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        # A name in a script the font lacks (CJK, emoji) is drawn as boxes; that is no
-        # reason to warn on every chart.
-        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+    with _quiet_glyphs():
         # No "Software" or creation time: the same input gives the same bytes.
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
@@ -134,6 +145,13 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
     smallest change this capture could detect for it), in the same unit. The title names
     the releases; the subtitle gives the runs, the whole load's change and the test.
     """
+    with _styled():
+        return _png(delta_figure(comparison, top=top))
+
+
+def delta_figure(comparison: pd.DataFrame, *, top: int = 15) -> Figure:
+    """The figure :func:`render_delta_chart` draws, laid out: every text inside the figure
+    and every bar label clear of the axes' edges."""
     from flamediff.analysis.compare import comparison_meta
 
     meta = comparison_meta(comparison)
@@ -169,19 +187,20 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
             subtitle.append("no statistics: nothing is marked significant")
         else:
             subtitle.append(f"* significant: q ≤ {meta['alpha']:g}")
-        _subtitle(axes, " · ".join(subtitle))
+        words = _subtitle(axes, " · ".join(subtitle))
         if not rows:
             axes.text(
                 0.5, 0.5, "no function changed", ha="center", va="center", transform=axes.transAxes
             )
             axes.set_yticks([])
             axes.set_xticks([])
-            return _png(figure)
-        _draw_bars(axes, rows, floors, factor)
+            _keep_inside(figure, axes, words)
+            return figure
+        labels = _draw_bars(axes, rows, floors, factor)
         difference = f"{shorten(head, 30)} \N{MINUS SIGN} {shorten(base, 30)}"
         axes.set_xlabel(f"change of {metric} time per run ({unit_label}), {difference}")
         # Only the kinds of bar drawn, so the legend never explains what is not there.
-        kinds = {(float(row["impact_s"]) > 0, bool(row["significant"])) for row in rows}
+        kinds = {(float(row["impact_s"]) > 0, _significant(row)) for row in rows}
         handles = [
             Patch(color=colour, label=label)
             for (slower, significant), colour, label in (
@@ -202,16 +221,64 @@ def render_delta_chart(comparison: pd.DataFrame, *, top: int = 15) -> bytes:
             handlelength=1.2,
             columnspacing=1.4,
         )
-        return _png(figure)
+        _keep_inside(figure, axes, words)
+        _labels_clear_of_the_axes(figure, axes, labels)
+        return figure
+
+
+def _significant(row: Mapping[str, Any]) -> bool:
+    """The comparison's verdict, read from its one column: a significant change."""
+    return row["verdict"] in ("slower", "faster")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
 
 
-def _subtitle(axes: Axes, text: str) -> None:
+def _agg(figure: Figure) -> FigureCanvasAgg:
+    """The figure's Agg canvas, which measures text as the PNG will draw it."""
+    canvas = figure.canvas
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+
+
+def _keep_inside(figure: Figure, axes: Axes, subtitle: Annotation) -> None:
+    """Shift the title and subtitle left, over the names' column, where they would run past
+    the figure's right edge (long names push the axes right; the words are laid out last)."""
+    with _quiet_glyphs():
+        figure.draw_without_rendering()
+    renderer = _agg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    right = max(subtitle.get_window_extent(renderer).x1, axes.title.get_window_extent(renderer).x1)
+    room = figure.bbox.width - _EDGE_PX
+    if right <= room:
+        return
+    left = min(subtitle.get_window_extent(renderer).x0, axes.title.get_window_extent(renderer).x0)
+    shift = min(right - room, left - _EDGE_PX) / axes.bbox.width
+    subtitle.xy = (-shift, 1.0)
+    axes.title.set_x(-shift)
+
+
+def _labels_clear_of_the_axes(
+    figure: Figure, axes: Axes, labels: Sequence[tuple[Text, float, float]]
+) -> None:
+    """Move a bar's label inside its bar where, outside, it would cross the axes' edge (and
+    the names beside it): "-84.5% *" at the end of the longest bar."""
+    with _quiet_glyphs():
+        figure.draw_without_rendering()
+    renderer = _agg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    inner = axes.get_window_extent(renderer)
+    for label, value, pad in labels:
+        box = label.get_window_extent(renderer)
+        if box.x0 >= inner.x0 and box.x1 <= inner.x1:
+            continue
+        label.set_x(value - pad if value >= 0 else value + pad)
+        label.set_horizontalalignment("right" if value >= 0 else "left")
+        if label.get_fontweight() == "bold":
+            label.set_color("white")  # on the saturated bar of a significant change
+
+
+def _subtitle(axes: Axes, text: str) -> Annotation:
     """A grey line between the title and the top of ``axes``."""
-    axes.annotate(
+    return axes.annotate(
         text,
         xy=(0.0, 1.0),
         xycoords="axes fraction",
@@ -237,7 +304,7 @@ def _load_words(row: Mapping[str, Any], unit: str) -> str:
     before, after = float(row["base_self_s"]), float(row["head_self_s"])
     factor, label = _time_scale(max(before, after), unit)
     change = _percent(float(row["delta_pct"]))
-    marker = " *" if row["significant"] else ""
+    marker = " *" if _significant(row) else ""
     return (
         f"whole load {before * factor:.3g} → {after * factor:.3g} {label} per run, "
         f"{change}{marker} (absolute)"
@@ -246,8 +313,9 @@ def _load_words(row: Mapping[str, Any], unit: str) -> str:
 
 def _draw_bars(
     axes: Axes, rows: Sequence[Mapping[str, Any]], floors: Sequence[float], factor: float
-) -> None:
-    """Bars top-down in the order given, each over its noise-floor band, labelled at its end."""
+) -> list[tuple[Text, float, float]]:
+    """Bars top-down in the order given, each over its noise-floor band, labelled at its end;
+    the labels, with the end of their bar and the gap between them."""
     positions = list(range(len(rows)))[::-1]
     values = [float(row["impact_s"]) * factor for row in rows]
     halves = [floor * factor for floor in floors if math.isfinite(floor)]
@@ -264,13 +332,19 @@ def _draw_bars(
             )
     colours = [
         (SLOWER if value > 0 else FASTER)
-        if row["significant"]
+        if _significant(row)
         else (SLOWER_UNSURE if value > 0 else FASTER_UNSURE)
         for row, value in zip(rows, values, strict=True)
     ]
-    axes.barh(positions, values, height=0.62, color=colours, zorder=2)
+    bars = axes.barh(positions, values, height=0.62, color=colours, zorder=2)
+    for bar, row in zip(bars, rows, strict=True):
+        if row["status"] == "new":
+            # New code is told apart from code that got slower, as in the flame graph.
+            bar.set_hatch("///")
+            bar.set_edgecolor("white")
     axes.axvline(0, color="#444444", linewidth=0.8, zorder=3)
     pad = extent * 0.012
+    labels: list[tuple[Text, float, float]] = []
     for position, value, row in zip(positions, values, rows, strict=True):
         if row["status"] == "new":
             words = "new"
@@ -278,19 +352,20 @@ def _draw_bars(
             words = "removed"
         else:
             words = _percent(float(row["delta_pct"]))
-        if row["significant"]:
+        if _significant(row):
             words += " *"
-        axes.text(
+        label = axes.text(
             value + (pad if value >= 0 else -pad),
             position,
             words,
             va="center",
             ha="left" if value >= 0 else "right",
             fontsize=9,
-            fontweight="bold" if row["significant"] else "normal",
+            fontweight="bold" if _significant(row) else "normal",
             color=INK,
             zorder=4,
         )
+        labels.append((label, value, pad))
     axes.set_yticks(positions, [shorten(str(row["function"])) for row in rows], fontsize=9)
     axes.tick_params(axis="y", length=0)
     # Room for the labels at the bar ends on both sides.
@@ -298,6 +373,7 @@ def _draw_bars(
     axes.set_ylim(-0.7, len(rows) - 0.3)
     axes.grid(axis="x", color="#eeeeee", zorder=0)
     axes.set_axisbelow(True)
+    return labels
 
 
 def render_history_chart(history_frame: pd.DataFrame, *, max_functions: int = 7) -> bytes:

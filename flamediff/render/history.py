@@ -3,7 +3,8 @@
 Every renderer takes the frame and returns ``str``; none writes a file or prints.
 
 Names are untrusted: the terminal table shows control characters as escapes (``\\x1b``) and
-rich markup (``[bold]``) literally; CSV and JSON keep every name exactly.
+rich markup (``[bold]``) literally; JSON keeps every name exactly, and CSV too, but for a
+leading ``'`` on a cell a spreadsheet would read as a formula (:mod:`flamediff.render.csv`).
 
 - :func:`render_history_terminal`: one row per release, oldest first, one column for the
   whole load and one per function. A cell holds the median time per run over the release's
@@ -28,7 +29,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from flamediff.render.tables import console_to_string, visible
+from flamediff.render.cells import console_to_string, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +123,9 @@ def _cell(row: dict[str, Any], factor: float, unit: str) -> Text:
 
 def render_history_csv(frame: pd.DataFrame) -> str:
     """Every column of the frame, with a header; NaN as an empty field."""
-    return str(frame.to_csv(index=False, lineterminator="\n"))
+    from flamediff.render.csv import frame_csv
+
+    return frame_csv(frame)
 
 
 def render_history_json(frame: pd.DataFrame) -> str:

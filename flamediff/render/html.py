@@ -11,8 +11,9 @@ graph's own script, identified by its SHA-256: were a name ever to slip through 
 a ``<script>`` or an ``onerror=`` in it would still not run.
 
 The table holds the same rows and cells as the Markdown report
-(:func:`flamediff.render.tables.render_markdown`), from the same helpers, so the two never
-disagree.
+(:func:`flamediff.render.markdown.render_markdown`), from the same cells
+(:mod:`flamediff.render.cells`), so the two never disagree; a delta's colour is its row's
+``verdict``.
 """
 
 from __future__ import annotations
@@ -23,18 +24,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Final
 
-from flamediff.render.tables import (
-    _delta,
-    _footnote,
-    _gate_lines,
-    _label,
-    _meta,
-    _pvalue,
-    _rows,
-    _share,
-    _shown,
-    time_cell,
-)
+from flamediff.render import cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,9 +102,9 @@ def _inline_svg(svg: str) -> tuple[str, str | None]:
 
 
 def _table(comparison: pd.DataFrame) -> list[str]:
-    meta = _meta(comparison)
+    meta = cells.meta(comparison)
     unit, metric = str(meta["unit"]), str(meta["metric"])
-    rows = _shown(_rows(comparison), metric)
+    rows = cells.shown(cells.records(comparison), metric)
     out = [
         f"<h2>{_text(metric.capitalize())} time per run</h2>",
         "<table>",
@@ -124,29 +114,25 @@ def _table(comparison: pd.DataFrame) -> list[str]:
         "<tbody>",
     ]
     for row in rows:
-        kind = ""
-        if row["significant"]:
-            kind = "slower" if row["impact_s"] > 0 else "faster"
-        elif not row["tested"]:
-            kind = "untested"
+        kind = cells.VERDICT_KIND.get(str(row["verdict"]), "")
         css = ' class="load"' if row["status"] == "load" else ""
         delta = f'<td class="{kind}">' if kind else "<td>"
         out.append(
-            f"<tr{css}><td>{_text(_label(row))}</td>"
-            f"<td>{_text(time_cell(row, 'base', metric, unit))}</td>"
-            f"<td>{_text(time_cell(row, 'head', metric, unit))}</td>"
-            f"{delta}{_text(_delta(row))}</td>"
-            f"<td>{_text(_share(float(row['head_share'])))}</td>"
-            f"<td>{_text(_pvalue(row))}</td></tr>"
+            f"<tr{css}><td>{_text(cells.label(row))}</td>"
+            f"<td>{_text(cells.time_cell(row, 'base', metric, unit))}</td>"
+            f"<td>{_text(cells.time_cell(row, 'head', metric, unit))}</td>"
+            f"{delta}{_text(cells.delta_cell(row))}</td>"
+            f"<td>{_text(cells.share(float(row['head_share'])))}</td>"
+            f"<td>{_text(cells.pvalue_cell(row))}</td></tr>"
         )
     out.append("</tbody></table>")
-    tested = sum(1 for row in rows if row["tested"] and row["status"] != "load")
-    out += [f'<p class="footnote">{_with_code(line)}</p>' for line in _footnote(meta, tested)]
+    tested = cells.tested_family(comparison)
+    out += [f'<p class="footnote">{_with_code(line)}</p>' for line in cells.footnote(meta, tested)]
     return out
 
 
 def _verdict(result: GateResult) -> list[str]:
-    lines = _gate_lines(result, markdown=False)
+    lines = cells.gate_lines(result, markdown=False)
     out = [
         f'<p class="summary"><span class="verdict {_text(result.verdict)}">'
         f"{_text(result.verdict)}</span>{_text(_VERDICT_WORDS.get(result.verdict, ''))}</p>"
@@ -165,6 +151,14 @@ def _verdict(result: GateResult) -> list[str]:
         items.append(f'<li><span class="kind {slug}">{_text(kind)}:</span> {_text(rest)}</li>')
     if items:
         out += ['<ul class="gate">', *items, "</ul>"]
+    since = cells.since_lines(result, markdown=False)
+    if since:
+        out += [f"<h3>{_text(since[0])}</h3>", f"<p>{_text(since[1])}</p>", '<ul class="gate">']
+        for line in since[2:]:
+            kind, _, rest = line.partition(": ")
+            slug = re.sub(r"[^a-z]+", "-", kind)
+            out.append(f'<li><span class="kind {slug}">{_text(kind)}:</span> {_text(rest)}</li>')
+        out.append("</ul>")
     return out
 
 
@@ -181,7 +175,7 @@ def render_html_report(
     inlined. ``chart_png``: the delta chart (:func:`flamediff.render.charts.render_delta_chart`)
     or None to leave it out. Columns read: those of the Markdown report.
     """
-    meta = _meta(comparison)
+    meta = cells.meta(comparison)
     base, head = str(meta["base"]), str(meta["head"])
     graph, script_source = _inline_svg(svg)
     policy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; " + (
@@ -215,7 +209,8 @@ def render_html_report(
         "<h2>Differential flame graph</h2>",
         '<p class="hint">Hover a frame for its times in both releases; click it to zoom, '
         "click the bottom frame to zoom out; <em>Search</em> (top right) highlights frames "
-        "matching a regular expression. Red: slower, blue: faster.</p>",
+        "matching a regular expression. Colours follow the table: red slower, blue faster, pale "
+        "not significant, hatched new.</p>",
         f'<div class="graph">{graph}</div>',
         "</body>",
         "</html>",

@@ -133,6 +133,10 @@ def test_release_re_measures_the_base_beside_the_head_and_says_so(tmp_path, caps
     )  # fmt: skip
     assert code == 1, stdout + err
     assert "v1 re-measured beside the head in this job (with its own command" in err
+    # No silence between the capture and the verdict: each step says what it does.
+    steps = [line for line in err.splitlines() if not line.startswith("capturing")]
+    assert any(line.startswith("comparing v2 with v1") for line in steps), err
+    assert any(line.startswith(f"writing the reports to {out}") for line in steps), err
     report = json.loads((out / "report.json").read_text())
     assert any("re-measured" in note for note in report["gate"]["notes"])
     # The archived base keeps its own runs; the head alone was archived by this job.

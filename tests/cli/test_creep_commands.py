@@ -44,12 +44,15 @@ def test_every_step_passes_but_the_gate_blocks_since_the_anchor(creeping: Path, 
         assert code == 0, out + err
         assert "since" not in out
 
-    code, out, _ = run_cli(capsys, "gate", *archive)
+    markdown = creeping.parent / "gate.md"
+    code, out, _ = run_cli(capsys, "gate", "--markdown", str(markdown), *archive)
 
     assert code == 1
     assert "verdict: block" in out
-    assert "#### since r0: 9 releases to r9" in out
-    line = next(line for line in out.splitlines() if line.startswith("- blocks:"))
+    assert "since r0: 9 releases to r9" in out
+    report = markdown.read_text()
+    assert "#### since r0: 9 releases to r9" in report
+    line = next(line for line in report.splitlines() if line.startswith("- blocks:"))
     assert "target (app/hot.py)" in line
     assert "since r0, 9 releases back" in line
     assert "grew most in r" in line
@@ -122,12 +125,12 @@ def test_the_json_report_has_a_since_section_only_when_the_anchor_adds_to_the_ve
     from flamediff.config import Settings
     from flamediff.pipeline.judge import Analysis, judge
     from flamediff.pipeline.pair import load_pair
-    from flamediff.pipeline.reports import json_report
+    from flamediff.render.json import render_json
 
     store = Archive(creeping)
     settings = Settings(archive=creeping)
     judgement = judge(store, load_pair(store, "r8", "r9"), settings, Analysis())
-    document = json.loads(json_report(judgement))
+    document = json.loads(render_json(judgement.comparison, judgement.result))
     assert document["since"]["anchor"] == "r0"
     assert document["since"]["releases"] == [f"r{k}" for k in range(10)]
     (finding,) = document["since"]["findings"]
@@ -138,7 +141,7 @@ def test_the_json_report_has_a_since_section_only_when_the_anchor_adds_to_the_ve
     step_only = judge(
         store, load_pair(store, "r8", "r9"), Settings(archive=creeping, anchor="-1"), Analysis()
     )
-    assert "since" not in json.loads(json_report(step_only))
+    assert "since" not in json.loads(render_json(step_only.comparison, step_only.result))
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(-10, "-10"), ("v1.4", "v1.4"), (" -3 ", "-3")])
@@ -177,6 +180,7 @@ def test_release_reports_and_gates_the_change_since_the_anchor(
 
     assert code == 1, stdout + err
     assert "#### since r0: 9 releases to r9" in (out / "report.md").read_text()
+    assert "since r0: 9 releases to r9</h3>" in (out / "report.html").read_text()
     since = json.loads((out / "report.json").read_text())["since"]
     assert since["anchor"] == "r0"
     assert [finding["function"] for finding in since["findings"]] == [TARGET]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import SAMPLES, import_release, run_cli
+from builders import SAMPLES, import_release, run_cli, sample_runs
 
 from flamediff.archive import Archive
 
@@ -14,8 +14,11 @@ from flamediff.archive import Archive
 def test_the_regression_blocks_the_release(archive: Path, capsys) -> None:
     code, out, _ = run_cli(capsys, "gate", "--archive", str(archive))
     assert code == 1
-    assert "### v1 → v2" in out
-    row = next(line for line in out.splitlines() if line.startswith("| apply\\_discounts"))
+    # The terminal table, not raw Markdown: names read as they are.
+    assert "v1 → v2: self time per run" in out
+    assert "###" not in out
+    assert "\\_" not in out
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("apply_discounts"))
     assert "*" in row
     assert "verdict: block" in out
 
@@ -64,8 +67,13 @@ def test_the_report_reaches_the_step_summary_and_a_file(
     report = tmp_path / "reports" / "gate.md"
     code, out, _ = run_cli(capsys, "gate", "--markdown", str(report), "--archive", str(archive))
     assert code == 1
-    assert summary.read_text() == "earlier step\n" + out
-    assert report.read_text() == out
+    markdown = report.read_text()
+    assert markdown.startswith("### v1 → v2")
+    assert "| apply\\_discounts" in markdown
+    assert summary.read_text() == "earlier step\n" + markdown
+    # The Markdown goes to the files; stdout gets the table a person reads.
+    assert "###" not in out
+    assert "verdict: block" in out
 
 
 def test_functions_off_the_hot_path_only_warn(archive: Path, capsys) -> None:
@@ -174,3 +182,25 @@ def test_an_empty_release_name_is_refused_not_taken_for_the_latest(archive: Path
     assert code == 2
     assert out == ""
     assert "invalid release name" in err
+
+
+def test_two_single_profiles_diff_untested_and_the_gate_refuses(tmp_path, capsys) -> None:
+    archive = tmp_path / "archive"
+    import_release(capsys, archive, "a", sample_runs("v1")[:1])
+    import_release(capsys, archive, "b", sample_runs("v2")[:1])
+    code, stdout, err = run_cli(
+        capsys, "diff", "a", "b", "--format", "json", "--archive", str(archive)
+    )
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["test"] == "none"
+    assert any(note.startswith("not tested (n=1 and n=1)") for note in report["gate"]["notes"])
+    moved = [row for row in report["rows"] if row["function"].startswith("apply_discounts")]
+    assert moved[0]["delta_pct"] > 100
+    assert not any(row["significant"] for row in report["rows"])
+    code, stdout, err = run_cli(capsys, "diff", "a", "b", "--archive", str(archive))
+    assert code == 0, err
+    assert "not tested (n=1 and n=1)" in stdout + err
+    code, _, err = run_cli(capsys, "gate", "a", "b", "--archive", str(archive))
+    assert code == 2
+    assert "testing needs at least 4" in err

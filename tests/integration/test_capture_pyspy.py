@@ -207,3 +207,29 @@ def test_subprocesses_are_profiled_under_their_command_line(tmp_path: Path) -> N
     # The child's frame keeps its command line; no frame keeps a pid.
     assert any(f.startswith('process "') and f.endswith('load.py 20000"') for f in frames)
     assert not [f for f in frames if re.match(r"process \d+:", f)]
+
+
+@pytest.mark.parametrize(
+    ("launcher", "body"),
+    [
+        # A pyenv shim: a shell that execs the interpreter after a moment (same pid).
+        ("shim", 'sleep 0.3\nexec "{python}" "$@"\n'),
+        # `uv run`, `poetry run`, tox-style wrappers: the interpreter is a child.
+        ("wrapper", 'sleep 0.2\n"{python}" "$@"\nexit $?\n'),
+    ],
+)
+def test_any_launcher_of_the_interpreter_is_captured(
+    tmp_path: Path, launcher: str, body: str
+) -> None:
+    script = tmp_path / launcher
+    script.write_text("#!/bin/sh\n" + body.format(python=sys.executable))
+    script.chmod(0o755)
+    archive = tmp_path / "archive"
+    result = flamediff(
+        "capture", "r1", "--runs", "2", "--warmup", "0", "--archive", str(archive),
+        "--", str(script), str(LOAD_V1), "6000",
+        cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    stacks = Archive(archive).load("r1").profiles[0].counts
+    assert any(frame.startswith("process (load.py:") for stack in stacks for frame in stack)

@@ -93,8 +93,9 @@ def test_release_re_measures_the_previous_commit_and_blocks_the_regression(
     )
     assert second.returncode == 1, second.stdout + second.stderr
     assert "v1 re-measured beside the head in this job (from a checkout of" in second.stderr
+    # stdout is the table a person reads; report.md holds the Markdown.
     row = next(
-        line for line in second.stdout.splitlines() if line.startswith("| apply\\_discounts")
+        line for line in second.stdout.splitlines() if line.lstrip().startswith("apply_discounts")
     )
     assert "*" in row
     report = json.loads((out / "report.json").read_text())
@@ -102,6 +103,7 @@ def test_release_re_measures_the_previous_commit_and_blocks_the_regression(
     blocked = [finding["function"] for finding in report["gate"]["blocking"]]
     assert any(name.startswith("apply_discounts") for name in blocked), blocked
     assert (out / "flamegraph.svg").is_file()
+    assert (out / "report.md").read_text().startswith("### v1 → v2")
     # The checkout is gone and the archive holds the two releases, each captured once.
     assert (
         subprocess.run(

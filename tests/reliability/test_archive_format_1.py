@@ -108,8 +108,8 @@ def test_every_reading_command_works_on_it(archive: Path, capsys, args: list[str
 def test_the_gate_honours_the_recorded_justification(archive: Path, capsys) -> None:
     code, out, _ = cli(capsys, "gate", "1.0.0", "1.1.0", "--archive", str(archive))
     assert code == 0
-    assert "**verdict: accepted**" in out
-    assert "apply\\_discounts (shop/pricing.py)" in out
+    assert "verdict: accepted" in out
+    assert "apply_discounts (shop/pricing.py)" in out
     code, out, _ = cli(
         capsys, "diff", "1.0.0", "1.1.0", "--format", "json", "--archive", str(archive)
     )

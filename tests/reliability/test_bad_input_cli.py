@@ -424,20 +424,57 @@ CHILD_MEMORY_MB = 128
     [
         (b"a" * (1 << 20), 40, 256, ":1: missing count"),
         (b"\x00" * (1 << 20), 40, 256, ":1: nul byte in line (not a text file?)"),
-        (b"a" * (1 << 20), 1024, 128, ": too large to read into the memory available"),
+        (b"a" * (1 << 20), 1024, 128, ":1: line longer than 64 MiB"),
+        ((b"main;" + b"f" * 57 + b" 1\n") * (1 << 14), 128, 128, ": gzip data expands beyond "),
     ],
-    ids=["40-MiB-line", "40-MiB-of-zeros", "1-GiB-line"],
+    ids=["40-MiB-line", "40-MiB-of-zeros", "1-GiB-line", "128-MiB-of-short-lines"],
 )
 def test_a_gzip_bomb_is_refused_within_a_memory_limit(
     archive: Path, tmp_path: Path, member: bytes, copies: int, memory_mb: int, reason: str
 ) -> None:
     path = tmp_path / "bomb.gz"
     gzip_bomb(path, member, copies)
-    assert path.stat().st_size < copies * 1100  # a thousandfold expansion
+    # More than flamediff lets a gzip file expand to (MAX_EXPANSION_RATIO times).
+    assert path.stat().st_size * 256 < copies * len(member)
     before = snapshot(archive)
     code, err, _ = import_in_child([path], archive, memory_mb)
-    assert (code, err) == (2, f"error: {path}{reason}\n")
+    assert code == 2, err
+    assert err.startswith(f"error: {path}{reason}"), err
+    assert err.count("\n") == 1, err
     assert snapshot(archive) == before
+
+
+def test_one_line_of_millions_of_frames_is_refused_for_its_depth(
+    archive: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.folded"
+    path.write_text("main;" + "f;" * 2_000_000 + "leaf 1\n")
+    code, err, peak_mb = import_in_child([path], archive, 256)
+    assert (code, err) == (2, f"error: {path}:1: stack deeper than 10,000 frames\n")
+    # The line is held about once: its 4 MB, not the frames it names.
+    assert peak_mb < 160
+
+
+def test_evented_nesting_is_bounded_by_the_file_s_size(archive: Path, tmp_path: Path) -> None:
+    # 9,000 nested opens, then 100,000 events that close and reopen the innermost frame as
+    # time advances: every event would re-list a 9,000-frame stack (900 million frames).
+    depth, churn = 9_000, 50_000
+    events = [{"type": "O", "frame": 0, "at": at} for at in range(depth)]
+    for step in range(churn):
+        at = depth + step
+        events += [{"type": "C", "frame": 0, "at": at}, {"type": "O", "frame": 0, "at": at}]
+    document = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": [{"name": "f"}]},
+        "profiles": [{"type": "evented", "name": "p", "unit": "none", "startValue": 0,
+                      "endValue": depth + churn, "events": events}],
+    }  # fmt: skip
+    path = tmp_path / "nested.speedscope.json"
+    path.write_text(json.dumps(document))
+    code, err, _ = import_in_child([path], archive, 512)
+    assert code == 2, err
+    assert "nesting expands to too many frames for the file's size" in err
+    assert err.count("\n") == 1, err
 
 
 def test_json_that_never_ends_is_refused_within_a_memory_limit(
@@ -449,7 +486,12 @@ def test_json_that_never_ends_is_refused_within_a_memory_limit(
     with path.open("ab") as stream:
         stream.write(gzip.compress(b" " * (1 << 20), compresslevel=9, mtime=0) * 64)
     code, err, _ = import_in_child([path], archive, CHILD_MEMORY_MB)
-    assert (code, err) == (2, f"error: {path}: too large to read into the memory available\n")
+    # 64 MiB of blanks from a 65 KiB file: refused for its expansion before it fills memory.
+    assert (code, err) == (
+        2,
+        f"error: {path}: gzip data expands beyond 64 MiB (256 times the file, at least 64 MiB): "
+        "not a profile\n",
+    )
 
 
 def test_a_large_valid_file_imports_in_memory_proportional_to_its_stacks(

@@ -30,9 +30,10 @@ from flamediff.model import Profile, ReleaseInfo, RunInfo, merge
 from flamediff.pipeline.judge import Analysis, judge
 from flamediff.pipeline.pair import load_for_analysis, load_pair
 from flamediff.pipeline.reports import write_reports
+from flamediff.render.cells import spreadsheet_cell, visible
 from flamediff.render.flamegraph import render_diff_svg
 from flamediff.render.html import render_html_report
-from flamediff.render.tables import render_terminal, render_top_terminal, visible
+from flamediff.render.terminal import render_terminal, render_top_terminal
 
 # Each becomes a function `NAME (evil.py)`, a frame `NAME (evil.py:LINE)` below `main`.
 HOSTILE = [
@@ -228,17 +229,24 @@ def test_gate_report_and_recorded_reason_are_escaped(
         "--archive", str(hostile_archive),
     )  # fmt: skip
     assert code == 1  # every hostile function doubled: blocked
-    items = assert_markdown_safe(out).cells
-    assert (tmp_path / "gate.md").read_text(encoding="utf-8") == out
+    # The Markdown goes to the file; the terminal (or CI log) gets the table, names literal.
+    markdown = (tmp_path / "gate.md").read_text(encoding="utf-8")
+    items = assert_markdown_safe(markdown).cells
+    assert_terminal_safe(out)
     for name in HOSTILE:
         assert any(item.startswith(f"blocks: {visible(function(name))} (") for item in items)
+        assert f"blocks: {visible(function(name))} (" in out
     code, out, err = cli(
-        capsys, "gate", "base", "head", "--justify", reason, "--archive", str(hostile_archive)
-    )
+        capsys, "gate", "base", "head", "--justify", reason, "--markdown",
+        str(tmp_path / "accepted.md"), "--archive", str(hostile_archive),
+    )  # fmt: skip
     try:
         assert code == 0, err
-        assert_markdown_safe(out)
-        assert "&lt;script&gt;alert(3)&lt;/script&gt;" in out
+        accepted = (tmp_path / "accepted.md").read_text(encoding="utf-8")
+        assert_markdown_safe(accepted)
+        assert "&lt;script&gt;alert(3)&lt;/script&gt;" in accepted
+        assert_terminal_safe(out)
+        assert "accepted: <script>alert(3)</script> [bold]ok[/] | `x` \\x1b[31mred" in out
         code, out, _ = cli(capsys, "diff", "base", "head", "--archive", str(hostile_archive))
         assert_terminal_safe(out)
         assert "accepted: <script>alert(3)</script> [bold]ok[/] | `x` \\x1b[31mred" in out
@@ -263,15 +271,16 @@ def test_json_and_csv_keep_every_name_exactly(hostile_archive: Path, capsys) -> 
     document = json.loads(out)
     assert {row["function"] for row in document["rows"]} >= set(map(function, HOSTILE))
     assert {f["function"] for f in document["gate"]["blocking"]} >= set(map(function, HOSTILE))
+    # CSV keeps names too, but a cell a spreadsheet would run as a formula starts with `'`.
+    in_csv = {spreadsheet_cell(function(name)) for name in HOSTILE}
+    assert f"'{function(HOSTILE[11])}" in in_csv
     _, out, _ = cli(capsys, "diff", "base", "head", "--format", "csv", "--top", "60", *archive)
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert {row["function"] for row in rows} >= set(map(function, HOSTILE))
+    assert {row["function"] for row in rows} >= in_csv
     _, out, _ = cli(capsys, "show", "head", "--format", "json", "--top", "60", *archive)
     assert {row["function"] for row in json.loads(out)["by_self"]} >= set(map(function, HOSTILE))
     _, out, _ = cli(capsys, "show", "head", "--format", "csv", "--top", "60", *archive)
-    assert {row["function"] for row in csv.DictReader(io.StringIO(out))} >= set(
-        map(function, HOSTILE)
-    )
+    assert {row["function"] for row in csv.DictReader(io.StringIO(out))} >= in_csv
 
 
 @pytest.mark.parametrize("output_format", ["speedscope", "folded"])

@@ -20,6 +20,7 @@ from flamediff.model import Profile, Release
 from flamediff.render.charts import (
     FASTER,
     SLOWER,
+    delta_figure,
     render_delta_chart,
     render_history_chart,
     shorten,
@@ -166,3 +167,39 @@ def test_names_are_drawn_as_text_whatever_they_hold() -> None:
     assert render_delta_chart(compare(*releases_)).startswith(PNG_SIGNATURE)
     assert render_history_chart(history(releases_, ["*"])).startswith(PNG_SIGNATURE)
     assert shorten("esc\x1b[31m\u202e") == "esc\\x1b[31m\\u202e"
+
+
+LONG = "a_really_quite_long_function_name_from_a_library (site-packages/lib/module/sub.py)"
+
+
+@pytest.mark.parametrize(
+    ("base_name", "head_name", "names"),
+    [
+        ("1.0", "1.1", [f"{LONG}{index}" for index in range(6)]),
+        ("release-candidate-2026", "release-candidate-2027", [f"{LONG}{i}" for i in range(6)]),
+        ("a", "b", ["f", "g", "h"]),
+    ],
+)
+def test_delta_chart_words_stay_inside_and_bar_labels_clear_of_the_axes(
+    base_name: str, head_name: str, names: list[str]
+) -> None:
+    # The hottest function got much faster: its bar spans the axes, its label "-84.5% *"
+    # used to sit on the y-axis; long names used to push the subtitle past the right edge.
+    base = {name: 800.0 + 100 * index for index, name in enumerate(names)} | {"hot": 3000.0}
+    head = {name: mean / 3 for name, mean in base.items()} | {"hot": 3000.0 * 0.155}
+    comparison = compare(runs(base_name, base), runs(head_name, head))
+    figure = delta_figure(comparison)
+    renderer = figure.canvas.get_renderer()
+    edge = figure.bbox
+    (axes,) = figure.axes
+    for text in (axes.title, *axes.texts):
+        box = text.get_window_extent(renderer)
+        assert edge.x0 <= box.x0, text.get_text()
+        assert box.x1 <= edge.x1, text.get_text()
+    inner = axes.get_window_extent(renderer)
+    labels = [text for text in axes.texts if text.get_text().endswith(("*", "%"))]
+    assert labels
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert inner.x0 <= box.x0, label.get_text()
+        assert box.x1 <= inner.x1, label.get_text()

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 from flamediff.model import Profile, Stack
 from flamediff.render.flamegraph import (
     FRAME_HEIGHT,
+    MAX_DEPTH,
     PAD_X,
     PALETTES,
-    _layout,
-    _with_idle,
+    TableView,
     render_diff_svg,
     render_flamegraph_svg,
 )
+from flamediff.render.flamegraph.layout import layout, with_idle
 from flamediff.stacks import StackTable, common_names
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "render"
@@ -455,7 +456,7 @@ def test_layout_sweep_agrees_with_a_naive_tree(
 ) -> None:
     shape_table, other_table = StackTable.from_counts(shape), StackTable.from_counts(other)
     names = common_names([shape_table, other_table])
-    frames = _layout(shape_table.renamed(names), other_table.renamed(names), min_count)
+    frames = layout(shape_table.renamed(names), other_table.renamed(names), min_count)
     if not shape:
         assert frames == []  # nothing to draw, not even the root
         return
@@ -494,7 +495,9 @@ def test_the_test_verdicts_mute_noise_and_keep_a_small_real_change_visible() -> 
     base = profile("main;big 1000", "main;small 500", "main;rest 2000")
     head = profile("main;big 1400", "main;small 450", "main;rest 2000")
     plain = by_name(diff(base, head))
-    judged = by_name(diff(base, head, significant={"big": False, "small": True}))
+    verdicts = {"big": "~", "small": "faster", "rest": "~", "main": "untested"}
+    table = TableView(verdicts, metric="self", normalisation="absolute")
+    judged = by_name(diff(base, head, table=table))
     # The table called the large change noise: the picture no longer shouts about it.
     assert saturation(judged["big"]) < saturation(plain["big"]) / 2
     # A real change next to a larger one is not left nearly white.
@@ -507,9 +510,40 @@ idle_stacks = st.lists(st.sampled_from(["<idle>", "a", "<b", "="]), max_size=3).
 
 @given(st.dictionaries(idle_stacks, st.integers(min_value=0, max_value=9), max_size=12))
 def test_empty_stacks_are_drawn_as_one_idle_frame_in_its_sorted_place(counts: dict) -> None:
-    table = _with_idle(Profile(counts))
+    table = with_idle(Profile(counts))
     expected = {stack: count for stack, count in counts.items() if stack}
     if counts.get(()):
         expected[("<idle>",)] = expected.get(("<idle>",), 0) + counts[()]
     assert table.to_counts() == expected
     assert [table.stack(row) for row in range(len(table))] == sorted(expected)
+
+
+def test_a_frame_too_narrow_for_a_readable_label_gets_none() -> None:
+    name = "parse_row (app/rows.py)"
+    # 1000 px wide graph: 5% of it is ~49 px, room for 6 characters: "pars.." at most.
+    for share, expected in ((5, "pars.."), (4, None), (1, None)):
+        head = profile(f"main;{name} {share}", f"main;wide {100 - share}")
+        frames = by_name(render_flamegraph_svg(head, title="t", runs=1, rate_hz=None, width=1000))
+        assert frames[name].label == expected
+    # A short name that fits whole is shown, however narrow the frame.
+    head = profile("main;f 2", "main;wide 98")
+    frames = by_name(render_flamegraph_svg(head, title="t", runs=1, rate_hz=None, width=1000))
+    assert frames["f"].label == "f"
+
+
+def test_the_height_is_bounded_whatever_the_depth_of_recursion() -> None:
+    deep = ";".join(f"recurse{level} (app/r.py)" for level in range(5000))
+    head = profile(f"main;{deep} 10", "main;shallow 10")
+    svg = render_flamegraph_svg(head, title="t", runs=1, rate_hz=None)
+    frames = by_name(svg)
+    folded = [name for name in frames if "deeper frames" in name]
+    assert folded == [f"… {5000 - MAX_DEPTH + 1} deeper frames"]
+    # The root, MAX_DEPTH levels of frames, and the folded one above them.
+    assert max(frame.y for frame in frames.values()) - min(f.y for f in frames.values()) == (
+        (MAX_DEPTH + 1) * FRAME_HEIGHT
+    )
+    assert len(svg) < 200_000
+    # The folded frame keeps the tower's width, and the diff's colours still work above it.
+    assert frames[folded[0]].width == frames["recurse0 (app/r.py)"].width
+    diffed = by_name(diff(head, profile(f"main;{deep} 30", "main;shallow 10")))
+    assert is_red(diffed[folded[0]])

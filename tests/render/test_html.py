@@ -18,7 +18,7 @@ from flamediff.gate import GatePolicy, GateResult, evaluate
 from flamediff.model import Profile, Release, merge
 from flamediff.render.flamegraph import render_diff_svg
 from flamediff.render.html import render_html_report
-from flamediff.render.tables import render_markdown
+from flamediff.render.markdown import render_markdown
 
 # Each would mark the page, or pop up, if it ever ran as code.
 HOSTILE = (
@@ -169,3 +169,19 @@ def test_hostile_names_never_run_in_chromium_and_the_graph_script_does(
     assert "data-pwned" not in start_tag("html", dom)
     # The graph's own script ran: it marks its SVG as scripted.
     assert "scripted" in start_tag("svg", dom)
+
+
+def test_dunder_and_angle_bracket_names_read_literally_not_as_markdown() -> None:
+    name = "Version.__init__.<locals>.<lambda> (packaging/version.py)"
+    page, result, markdown = report(names=("steady", name))
+    assert any(finding.function == name for finding in result.blocking)
+    assert "\\_\\_init\\_\\_" in markdown  # escaped for Markdown, where it needs to be
+    seen = Page(page)
+    text = " ".join(seen.text)
+    assert "\\_" not in text
+    assert "&lt;" not in text  # entities are decoded once, never shown
+    cells = [data.strip() for data in seen.text]
+    assert name in cells, "the table's cell holds the name as it is"
+    assert any(data.startswith(name) and "slower by more than" in data for data in cells), (
+        "the blocking finding names it as it is"
+    )

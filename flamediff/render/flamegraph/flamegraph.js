@@ -8,6 +8,8 @@
   var standalone = svg === document.documentElement;
   var FRAME_HEIGHT = parseFloat(svg.getAttribute("data-frame-height"));
   var CHAR_WIDTH = parseFloat(svg.getAttribute("data-char-width"));
+  // Fewer characters of a name than this say nothing: such frames get no label at all.
+  var MIN_LABEL = parseInt(svg.getAttribute("data-min-label") || "4", 10);
   var SEPARATOR = " \u2014 ";  // between a frame's name and its numbers in the tooltip
   var frameGroup = svg.querySelector("g.frames");
   var resetButton = svg.querySelector(".control.reset");
@@ -56,8 +58,9 @@
 
   function label(name, width) {
     var fits = Math.floor((width - 6) / CHAR_WIDTH);
-    if (fits < 3) return "";
-    return name.length <= fits ? name : name.slice(0, fits - 2) + "..";
+    if (name.length <= fits) return name;
+    if (fits - 2 < MIN_LABEL) return "";
+    return name.slice(0, fits - 2) + "..";
   }
 
   function place(f, x, w) {
