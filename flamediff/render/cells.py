@@ -327,7 +327,7 @@ def since_lines(result: GateResult, markdown: bool) -> list[str]:
     anchor = clean(since.anchor)
     return [
         f"since {anchor}: {len(since.releases) - 1} releases to {clean(since.releases[-1])}",
-        f"Each step passed on its own; measured since {anchor}, with a trend test across every "
-        "release in between:",
+        f"What the step-by-step comparison did not show, measured since {anchor} with a trend "
+        "test across every release in between:",
         *(f"{_LEVEL_WORD[f.level]}: {_finding_line(f, markdown)}" for f in since.findings),
     ]
