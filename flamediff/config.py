@@ -11,6 +11,7 @@ setting of every command lives in the one table, e.g.::
     block = 0.10
     warn = 0.03
     hot = ["myapp.orders.*"]
+    anchor = -10            # or a release name: the creep is measured since it
 
     [[tool.flamediff.waiver]]
     function = "render_invoice*"
@@ -64,10 +65,11 @@ class Settings:
     hot: tuple[str, ...] = ()
     normalise: Normalisation = default.NORMALISATION
     waivers: tuple[WaiverSetting, ...] = ()
+    anchor: str | None = None
     source: str | None = field(default=None, compare=False)
 
 
-_SIMPLE_KEYS = {f.name for f in fields(Settings)} - {"waivers", "source", "load", "hot"}
+_SIMPLE_KEYS = {f.name for f in fields(Settings)} - {"waivers", "source", "load", "hot", "anchor"}
 # Other spellings of a key, accepted as they are written elsewhere (inferno's --normalize).
 _ALIASES = {"normalize": "normalise"}
 
@@ -117,6 +119,11 @@ def parse_table(path: Path, table: dict[str, Any]) -> Settings:
             values["waivers"] = tuple(_waiver(path, i, w) for i, w in enumerate(raw))
         elif key == "load":
             values["load"] = tuple(shlex.split(raw) if isinstance(raw, str) else map(str, raw))
+        elif key == "anchor":
+            # A count back may be written as a TOML integer: anchor = -10.
+            if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).strip():
+                raise ConfigError(f"{path}: tool.flamediff.anchor must be a release name or -N")
+            values["anchor"] = str(raw).strip()
         elif key == "hot":
             values["hot"] = (raw,) if isinstance(raw, str) else tuple(map(str, raw))
         elif key in _SIMPLE_KEYS:

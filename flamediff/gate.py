@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -162,6 +163,21 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class SinceAnchor:
+    """What the comparison with an anchor release adds to the step-by-step verdict.
+
+    ``anchor``: the release compared with; ``releases``: every release from the anchor to the
+    head, in order; ``findings``: the functions whose change since the anchor blocks, warns or
+    uses a waiver where the step-by-step comparison said less of them (their ``delta_pct`` is
+    the change since the anchor). Empty when the anchor says nothing new.
+    """
+
+    anchor: str
+    releases: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GateResult:
     """The gate's decision and everything behind it.
 
@@ -169,7 +185,9 @@ class GateResult:
     ``warnings``: every row that warns; ``waived``: rows a waiver in force kept from blocking;
     ``expired_waivers``: waivers of the policy past their date (they no longer apply);
     ``capture_warnings``: why a pass may not mean much; ``justification``: the reason that
-    accepted a block; ``notes``: other remarks (e.g. the comparison was filtered).
+    accepted a block; ``notes``: other remarks (e.g. the comparison was filtered); ``since``:
+    the comparison with the anchor (see :func:`evaluate_creep`), when one was made. A creep
+    finding is also in ``blocking``, ``warnings`` or ``waived``, so every report lists it.
     """
 
     verdict: Verdict
@@ -180,6 +198,7 @@ class GateResult:
     capture_warnings: tuple[str, ...] = ()
     justification: str | None = None
     notes: tuple[str, ...] = ()
+    since: SinceAnchor | None = None
 
     @property
     def blocked(self) -> bool:
@@ -479,4 +498,92 @@ def refuse_blind_gate(comparison: pd.DataFrame, alpha: float) -> None:
         f"p-value is {smallest:.3g}, too large to survive the correction over {family} tested "
         f"functions at alpha {alpha:g}; capture at least {needed} runs per release, or pass "
         "--no-stats to gate on thresholds alone (it then warns but never blocks)"
+    )
+
+
+CREEP_COLUMNS = (
+    "function",
+    "tested",
+    "change_pct",
+    "slope_pct",
+    "head_share",
+    "q_value",
+    "noise_floor_pct",
+    "grew_most",
+)
+_LEVEL_RANK = {"warn": 1, "waived": 2, "block": 3}
+
+
+def _creep_reason(record: dict[Hashable, object], anchor: str, releases: int, reason: str) -> str:
+    slope = _as_float(record["slope_pct"])
+    trend = f" ({slope:+.1f}% per release)" if math.isfinite(slope) else ""
+    grew = record["grew_most"] or ()
+    assert isinstance(grew, tuple)
+    most = ", ".join(f"{name} ({step:+.1f}%)" for name, step in grew)
+    text = (
+        f"{_as_float(record['change_pct']):+.1f}% since {anchor}, {releases} releases back{trend}"
+    )
+    return f"{text}; grew most in {most}; {reason}" if most else f"{text}; {reason}"
+
+
+def evaluate_creep(
+    creep: pd.DataFrame,
+    policy: GatePolicy,
+    step: GateResult,
+    *,
+    justification: str | None = None,
+) -> GateResult:
+    """``step`` with what the change since the anchor adds: the creep frame's functions judged
+    as the step-by-step rows are (see the module docstring), on their change since the anchor.
+
+    ``creep``: the frame of :func:`flamediff.analysis.creep.creep` (columns
+    :data:`CREEP_COLUMNS`; ``attrs`` ``anchor`` and ``releases``). A function counts only where
+    it says more than the step-by-step verdict did (a block where the step warned, say). A new
+    block makes the verdict "block", or "accepted" with ``justification``: a justification
+    accepts the creep too.
+    """
+    missing = [column for column in CREEP_COLUMNS if column not in creep.columns]
+    if missing:
+        raise AnalysisError(f"not a creep frame: missing columns {', '.join(missing)}")
+    anchor = str(creep.attrs["anchor"])
+    releases = tuple(str(name) for name in creep.attrs["releases"])
+    said: dict[str, int] = {}
+    for finding in (*step.blocking, *step.warnings, *step.waived):
+        rank = _LEVEL_RANK[finding.level]
+        said[finding.function] = max(rank, said.get(finding.function, 0))
+    findings: list[Finding] = []
+    for record in creep[list(CREEP_COLUMNS)].to_dict("records"):
+        if not record["tested"]:
+            continue
+        row = GateRow(
+            str(record["function"]),
+            "changed",
+            _as_float(record["change_pct"]),
+            _as_float(record["head_share"]),
+            _as_float(record["q_value"]),
+            True,
+            _as_float(record["noise_floor_pct"]),
+        )
+        judged = judge_row(row, policy, no_stats=False)
+        if judged is None or _LEVEL_RANK[judged.level] <= said.get(row.function, 0):
+            continue
+        reason = _creep_reason(record, anchor, len(releases) - 1, judged.reason)
+        findings.append(replace(judged, reason=reason))
+    since = SinceAnchor(anchor, releases, tuple(findings))
+    blocks = tuple(f for f in findings if f.level == "block")
+    warns = tuple(f for f in findings if f.level == "warn")
+    verdict = step.verdict
+    if blocks and verdict in ("pass", "warn"):
+        verdict = "accepted" if justification is not None else "block"
+    elif warns and verdict == "pass":
+        verdict = "warn"
+    blocking = step.blocking + blocks
+    return replace(
+        step,
+        verdict=verdict,
+        blocking=blocking,
+        warnings=step.warnings + warns,
+        waived=step.waived + tuple(f for f in findings if f.level == "waived"),
+        justification=justification if blocking else None,
+        since=since,
     )

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from flamediff.cli.common import echo_table, open_archive, wrote
+from flamediff.archive import Archive
+from flamediff.cli.common import echo, echo_table, open_archive, wrote
 from flamediff.cli.options import (
+    AnchorOption,
     ArchiveOption,
     LineLevelOption,
     MetricOption,
     TableFormatOption,
 )
-from flamediff.errors import ArchiveError
+from flamediff.config import Settings
+from flamediff.errors import AnalysisError, ArchiveError
 from flamediff.files import write_output
+from flamediff.model import Release
 from flamediff.pipeline.pair import load_for_analysis
 from flamediff.vocabulary import Metric, TableFormat
 
@@ -42,6 +47,7 @@ def history(
     metric: MetricOption = Metric.SELF,
     output_format: TableFormatOption = TableFormat.TABLE,
     line_level: LineLevelOption = False,
+    anchor: AnchorOption = None,
     archive: ArchiveOption = None,
 ) -> None:
     """The whole load and FUNCTIONS in every release: in which release did a function climb?
@@ -49,12 +55,13 @@ def history(
     Per release: the median time per run over its runs, with the fastest and the slowest
     run. ▲ marks a release whose every run is slower than every run of the release before.
     Times are absolute: a slower machine on the day of a capture moves every line at once,
-    which the whole load shows.
+    which the whole load shows. Below the table: each function's change since the anchor the
+    gate measures it from (* where significant), and the releases where it grew most.
     """
     from flamediff.analysis.history import history as history_of
     from flamediff.render import history as tables
 
-    store, _ = open_archive(archive)
+    store, settings = open_archive(archive)
     names = store.names()
     if not names:
         raise ArchiveError(f"the archive {store.root} holds no release yet")
@@ -72,8 +79,59 @@ def history(
             frame, color=color, width=width
         ),
     )
+    if output_format is TableFormat.TABLE and frame.attrs["functions"]:
+        chosen = frame.attrs["functions"]
+        known = dict(zip(names, releases, strict=True))
+        since = since_anchor_lines(store, settings, known, chosen, anchor, metric, line_level)
+        if since:
+            echo(since)
     if png is not None:
         from flamediff.render.charts import render_history_chart
 
         write_output(png, render_history_chart(frame))
         wrote(png)
+
+
+def since_anchor_lines(
+    store: Archive,
+    settings: Settings,
+    loaded: dict[str, Release],
+    functions: list[str],
+    anchor: str | None,
+    metric: Metric,
+    line_level: bool,
+) -> str:
+    """The change of ``functions`` since the newest release's anchor, a line each."""
+    from flamediff.pipeline.creep import anchor_name, since_anchor
+    from flamediff.pipeline.judge import Analysis
+    from flamediff.render.cells import visible
+
+    infos = store.infos()
+    names = [info.name for info in infos]
+    chosen = anchor_name(infos, names[-1], anchor if anchor is not None else settings.anchor)
+    if chosen is None:
+        return ""
+    span = names[names.index(chosen) :]
+    header = f"since {visible(chosen)}, {len(span) - 1} releases back (the gate's anchor):"
+    releases = [
+        loaded.get(name) or load_for_analysis(store, name, line_level=line_level) for name in span
+    ]
+    try:
+        frame = since_anchor(releases, settings, Analysis(metric=metric, line_level=line_level))
+    except AnalysisError as error:
+        return f"{header} not measured: {error}"
+    lines = [header]
+    rows = frame[frame["function"].isin(functions)].to_dict("records")
+    for row in sorted(rows, key=lambda row: functions.index(str(row["function"]))):
+        change = float(row["change_pct"])
+        if not row["tested"] or math.isnan(change):
+            lines.append(f"  {visible(str(row['function']))}: not tested (too small or new)")
+            continue
+        mark = "*" if row["significant"] else "~"
+        grew = ", ".join(f"{visible(name)} ({step:+.1f}%)" for name, step in row["grew_most"])
+        slope = float(row["slope_pct"])
+        per_release = f" ({slope:+.2f}% per release)" if math.isfinite(slope) else ""
+        # Where a change is not significant, its biggest steps are noise: not named.
+        most = f"; grew most in {grew}" if grew and row["significant"] else ""
+        lines.append(f"  {visible(str(row['function']))}: {change:+.1f}% {mark}{per_release}{most}")
+    return "\n".join(lines)

@@ -80,6 +80,18 @@ BaseArgument = Annotated[
 HeadArgument = Annotated[
     str | None, typer.Argument(help="Head release. Default: the newest release.")
 ]
+AnchorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        help="Also measure every function's change since this older release, with a trend "
+        "test across all releases in between: a function 1.5% slower in each of ten releases "
+        "passes every step but is 16% slower. A release name, or -N for N releases back. "
+        "Default: `anchor` in [tool.flamediff], else the last release "
+        "accepted with a justification, else 10 releases back.",
+        show_default=False,
+    ),
+]
 CommandArgument = Annotated[
     list[str] | None,
     typer.Argument(
@@ -178,6 +190,7 @@ class GateOptions:
     markdown: Annotated[
         Path | None, typer.Option("--markdown", help="Also write the Markdown report here.")
     ] = None
+    anchor: AnchorOption = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

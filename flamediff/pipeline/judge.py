@@ -210,6 +210,11 @@ def judge(
     result = with_blame(result, comparison, pair, analysis.metric)
     if untested is not None:
         result = replace(result, notes=(untested, *result.notes))
+    if decide:  # and on the change since an older accepted release, the anchor
+        from flamediff.pipeline.creep import judge_creep
+
+        reason = justification or earlier
+        result = judge_creep(archive, pair, result, settings, analysis, policy, reason)
     recorded = justification is not None and result.verdict == "accepted"
     if recorded:
         assert justification is not None

@@ -312,3 +312,22 @@ def release_row(info: ReleaseInfo) -> dict[str, object]:
         "source": info.source,
         "accepted": [justification.base for justification in info.justifications],
     }
+
+
+_LEVEL_WORD: Final = {"block": "blocks", "warn": "warns", "waived": "waived"}
+
+
+def since_lines(result: GateResult, markdown: bool) -> list[str]:
+    """The "since <anchor>" section: a title, a sentence, then one item a line for what the
+    change since the anchor adds to the step-by-step verdict; empty when it adds nothing."""
+    since = result.since
+    if since is None or not since.findings:
+        return []
+    clean = escape_markdown if markdown else visible
+    anchor = clean(since.anchor)
+    return [
+        f"since {anchor}: {len(since.releases) - 1} releases to {clean(since.releases[-1])}",
+        f"What the step-by-step comparison did not show, measured since {anchor} with a trend "
+        "test across every release in between:",
+        *(f"{_LEVEL_WORD[f.level]}: {_finding_line(f, markdown)}" for f in since.findings),
+    ]

@@ -151,6 +151,14 @@ def _verdict(result: GateResult) -> list[str]:
         items.append(f'<li><span class="kind {slug}">{_text(kind)}:</span> {_text(rest)}</li>')
     if items:
         out += ['<ul class="gate">', *items, "</ul>"]
+    since = cells.since_lines(result, markdown=False)
+    if since:
+        out += [f"<h3>{_text(since[0])}</h3>", f"<p>{_text(since[1])}</p>", '<ul class="gate">']
+        for line in since[2:]:
+            kind, _, rest = line.partition(": ")
+            slug = re.sub(r"[^a-z]+", "-", kind)
+            out.append(f'<li><span class="kind {slug}">{_text(kind)}:</span> {_text(rest)}</li>')
+        out.append("</ul>")
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from flamediff.render import cells
 
@@ -55,6 +55,15 @@ class GateJson(TypedDict):
     notes: list[str]
 
 
+class SinceJson(TypedDict):
+    """What the change since the anchor adds to the gate's verdict (see
+    :class:`flamediff.gate.SinceAnchor`): releases from the anchor to the head."""
+
+    anchor: str
+    releases: list[str]
+    findings: list[FindingJson]
+
+
 class ReleaseJson(TypedDict):
     name: str
     runs: int
@@ -64,7 +73,8 @@ class ComparisonJson(TypedDict):
     """``render_json``'s document. ``rows``: one object per comparison row, keyed by the
     comparison frame's column names (see :mod:`flamediff.analysis.compare`), the whole-load
     row first; NaN and infinite numbers are null (an infinite noise floor: no change
-    detectable). ``gate``: null when no gate result was given."""
+    detectable). ``gate``: null when no gate result was given. ``since``: only where the
+    change since the anchor adds to the step-by-step verdict."""
 
     schema_version: int
     kind: str
@@ -81,6 +91,7 @@ class ComparisonJson(TypedDict):
     filtered: bool
     rows: list[dict[str, Any]]
     gate: GateJson | None
+    since: NotRequired[SinceJson]
 
 
 class TopJson(TypedDict):
@@ -179,6 +190,13 @@ def render_json(comparison: pd.DataFrame, result: GateResult | None = None) -> s
         "rows": _json_rows(cells.records(comparison)),
         "gate": gate_json(result) if result is not None else None,
     }
+    since = result.since if result is not None else None
+    if since is not None and since.findings:
+        document["since"] = {
+            "anchor": since.anchor,
+            "releases": list(since.releases),
+            "findings": _findings_json(since.findings),
+        }
     return _dumps(document)
 
 

@@ -58,6 +58,9 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
         gate = cells.gate_lines(result, markdown=True)
         lines += ["", f"**{gate[0]}**", ""]
         lines += [f"- {line}" for line in gate[1:]]
+        since = cells.since_lines(result, markdown=True)
+        if since:
+            lines += ["", f"#### {since[0]}", "", since[1], ""] + [f"- {x}" for x in since[2:]]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -78,6 +78,13 @@ def render_terminal(
         for line in gate[1:]:
             style = "red" if line.startswith("blocks:") else ""
             console.print(Text(f"  {line}", style=style))
+        since = cells.since_lines(result, markdown=False)
+        if since:
+            console.print()
+            console.print(Text(since[0], style="bold"))
+            console.print(Text(since[1]))
+            for line in since[2:]:
+                console.print(Text(f"  {line}", style="red" if line.startswith("blocks:") else ""))
     return buffer.getvalue()
 
 
