@@ -136,8 +136,9 @@ def test_ctrl_c_sent_to_a_running_gate_never_reads_as_a_block(archive: Path, del
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
-    # Interrupted (130), or the gate finished first and blocked the sample pair (1).
-    assert process.returncode in (130, 1), err
+    # Interrupted (130, or killed by the signal itself, which a shell also reports as 130),
+    # or the gate finished first and blocked the sample pair (1).
+    assert process.returncode in (130, -signal.SIGINT, 1), err
     assert b"Traceback" not in err
     if process.returncode == 1:
         assert b"blocks:" in err or b"interrupted" not in err
