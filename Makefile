@@ -8,7 +8,7 @@ DEMO_LOAD := sample_profiles/load
 DEMO_RUNS ?= 8
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo lint bench profile-self samples clean
+.PHONY: help venv test demo lint bench profile-self samples clean consumers
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ demo: $(STAMP) ## capture v1 and v2 of the sample load with py-spy; list, show, 
 	$(BIN)/flamediff gate v1 v2 --archive $(DEMO_ARCHIVE) \
 	  --justify "Discount codes are now matched case-insensitively; a faster lookup follows in v3."
 	@echo "demo done: reports and pictures are in demo-out/"
+
+consumers: ## install other tools' readers of flamediff's files for the tests (needs npm)
+	cd tests/consumers && npm ci --no-audit --no-fund
 
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
