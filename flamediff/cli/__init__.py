@@ -16,6 +16,7 @@ import typer
 
 from flamediff import __version__
 from flamediff.cli.capture import capture
+from flamediff.cli.comment import comment
 from flamediff.cli.compare import compare
 from flamediff.cli.diff import diff, gate
 from flamediff.cli.export import export
@@ -64,6 +65,7 @@ app.command("compare")(compare)
 app.command("release")(release)
 app.command("export")(export)
 app.command("check")(check)
+app.command("comment")(comment)
 
 
 BLOCKED = 1

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import import_release, profile, run_cli, sample_runs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flamediff.formats.pprof import write_pprof
 from flamediff.model import FrameName, Profile
-from tests.builders import import_release, profile, run_cli, sample_runs
 
 # pprof's own schema, copied unchanged from
 # https://github.com/google/pprof/blob/4bf881d7fb0b/proto/profile.proto
