@@ -25,6 +25,7 @@ from flamediff.cli.history import history
 from flamediff.cli.importing import import_release
 from flamediff.cli.listing import check, list_releases
 from flamediff.cli.release import release
+from flamediff.cli.scenarios import SCENARIO_HELP, select
 from flamediff.cli.show import show
 from flamediff.errors import FlamediffError
 
@@ -49,8 +50,17 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
+    scenario: str | None = typer.Option(
+        None,
+        "--scenario",
+        envvar="FLAMEDIFF_SCENARIO",
+        help=f"{SCENARIO_HELP} capture and release run every scenario without it; the other "
+        "commands need it in a project with scenarios.",
+        show_default=False,
+    ),
 ) -> None:
     """Make performance regressions visible and blocking, release after release."""
+    select(scenario)
 
 
 app.command("capture")(capture)
