@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import typer
 
 from flamediff import __version__
+from flamediff.cli.bisect import bisect
 from flamediff.cli.capture import capture
 from flamediff.cli.comment import comment
 from flamediff.cli.compare import compare
@@ -76,6 +77,7 @@ app.command("release")(release)
 app.command("export")(export)
 app.command("check")(check)
 app.command("comment")(comment)
+app.command("bisect")(bisect)
 
 
 BLOCKED = 1
