@@ -8,7 +8,7 @@ DEMO_LOAD := sample_profiles/load
 DEMO_RUNS ?= 8
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo lint bench profile-self samples clean trials
+.PHONY: help venv test demo lint bench profile-self samples clean trials consumers
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,8 @@ power: $(STAMP) ## capture the power lab's pool (once) and measure detection and
 
 trials: $(STAMP) ## real libraries from PyPI, several releases each: flamediff against the truth (slow)
 	$(BIN)/python -m benchmarks.trials.run
+consumers: ## install other tools' readers of flamediff's files for the tests (needs npm)
+	cd tests/consumers && npm ci --no-audit --no-fund
 
 clean: ## remove the venv, the demo output and caches
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

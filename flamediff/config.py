@@ -18,12 +18,29 @@ setting of every command lives in the one table, e.g.::
     max_regression = 0.25
     reason = "new invoice layout, accepted in review #123"
     expires = 2027-03-31
+
+Scenarios. A project with several loads gives each a table ``[tool.flamediff.scenario.NAME]``
+holding any of the keys above, its own ``load`` first of all; the top-level table is the
+default of every scenario: a key a scenario sets replaces the top-level one, and its
+``[[tool.flamediff.scenario.NAME.waiver]]`` entries come after the top-level waivers, which
+apply to every scenario. Each scenario is a release stream of its own, archived in
+``ARCHIVE/.scenarios/NAME/`` unless its table sets ``archive`` (see
+:mod:`flamediff.pipeline.scenarios`)::
+
+    [tool.flamediff.scenario.startup]
+    load = "python -c 'import shop.app'"
+    block = 0.2
+
+    [tool.flamediff.scenario.checkout]
+    load = "python bench/checkout.py"
+    hot = ["shop.orders.*"]
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shlex
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -66,10 +83,34 @@ class Settings:
     normalise: Normalisation = default.NORMALISATION
     waivers: tuple[WaiverSetting, ...] = ()
     anchor: str | None = None
+    scenarios: tuple[ScenarioSetting, ...] = ()
     source: str | None = field(default=None, compare=False)
 
 
-_SIMPLE_KEYS = {f.name for f in fields(Settings)} - {"waivers", "source", "load", "hot", "anchor"}
+@dataclass(frozen=True, slots=True)
+class ScenarioSetting:
+    """A scenario's settings, the top-level table's applied beneath its own.
+
+    ``archive`` is None unless the scenario's table names one: the scenario's archive is then
+    derived from the top-level archive, whichever way that is chosen (``--archive``, the
+    environment, the table).
+    """
+
+    name: str
+    settings: Settings
+    archive: Path | None = None
+
+
+_SIMPLE_KEYS = {f.name for f in fields(Settings)} - {
+    "waivers",
+    "source",
+    "load",
+    "hot",
+    "anchor",
+    "scenarios",
+}
+# A scenario's name is part of paths and report headings: a short word.
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Other spellings of a key, accepted as they are written elsewhere (inferno's --normalize).
 _ALIASES = {"normalize": "normalise"}
 
@@ -83,8 +124,8 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _waiver(path: Path, index: int, raw: Any) -> WaiverSetting:
-    where = f"[[tool.flamediff.waiver]] #{index + 1}"
+def _waiver(path: Path, index: int, raw: Any, table: str = "tool.flamediff") -> WaiverSetting:
+    where = f"[[{table}.waiver]] #{index + 1}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     missing = {"function", "max_regression", "reason", "expires"} - raw.keys()
@@ -108,15 +149,17 @@ def _waiver(path: Path, index: int, raw: Any) -> WaiverSetting:
     return WaiverSetting(str(raw["function"]), limit, reason, expires)
 
 
-def parse_table(path: Path, table: dict[str, Any]) -> Settings:
+def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff") -> Settings:
     """Settings from the contents of a ``[tool.flamediff]`` table read from ``path``."""
     values: dict[str, Any] = {}
     for key, raw in table.items():
         key = _ALIASES.get(key, key)
         if key == "waiver":
             if not isinstance(raw, list):
-                raise ConfigError(f"{path}: tool.flamediff.waiver must be an array of tables")
-            values["waivers"] = tuple(_waiver(path, i, w) for i, w in enumerate(raw))
+                raise ConfigError(f"{path}: {name}.waiver must be an array of tables")
+            values["waivers"] = tuple(_waiver(path, i, w, name) for i, w in enumerate(raw))
+        elif key == "scenario" and name == "tool.flamediff":
+            values["scenarios"] = _scenarios(path, table, raw)
         elif key == "load":
             values["load"] = tuple(shlex.split(raw) if isinstance(raw, str) else map(str, raw))
         elif key == "anchor":
@@ -135,13 +178,37 @@ def parse_table(path: Path, table: dict[str, Any]) -> Settings:
                     f" (one of {', '.join(type(current))})" if isinstance(current, StrEnum) else ""
                 )
                 raise ConfigError(
-                    f"{path}: tool.flamediff.{key} has a bad value {raw!r}{choices}"
+                    f"{path}: {name}.{key} has a bad value {raw!r}{choices}"
                 ) from None
         else:
-            raise ConfigError(f"{path}: unknown setting tool.flamediff.{key}")
+            raise ConfigError(f"{path}: unknown setting {name}.{key}")
     if "archive" in values and not values["archive"].is_absolute():
         values["archive"] = path.parent / values["archive"]
     return Settings(**values, source=str(path))
+
+
+def _scenarios(path: Path, top: dict[str, Any], raw: Any) -> tuple[ScenarioSetting, ...]:
+    """Each ``[tool.flamediff.scenario.NAME]`` over the top-level table, in written order."""
+    if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
+        raise ConfigError(
+            f"{path}: tool.flamediff.scenario must hold tables: [tool.flamediff.scenario.NAME]"
+        )
+    defaults = {key: value for key, value in top.items() if key not in ("scenario", "waiver")}
+    scenarios = []
+    for name, own in raw.items():
+        where = f"tool.flamediff.scenario.{name}"
+        if not _SCENARIO_NAME.match(name):
+            raise ConfigError(
+                f"{path}: [{where}]: a scenario's name is letters, digits, '.', '_' and '-'"
+            )
+        if "scenario" in own:
+            raise ConfigError(f"{path}: [{where}] cannot hold scenarios of its own")
+        merged = parse_table(path, {**defaults, **own}, where)
+        top_waivers = parse_table(path, {"waiver": top.get("waiver", [])}).waivers
+        merged = replace(merged, waivers=(*top_waivers, *merged.waivers))
+        archive = merged.archive if "archive" in own else None
+        scenarios.append(ScenarioSetting(name, merged, archive))
+    return tuple(scenarios)
 
 
 def load_settings(start: Path | None = None) -> Settings:

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 import typer
 
 from flamediff import __version__
+from flamediff.cli.bisect import bisect
 from flamediff.cli.capture import capture
+from flamediff.cli.comment import comment
 from flamediff.cli.compare import compare
 from flamediff.cli.diff import diff, gate
 from flamediff.cli.export import export
@@ -24,6 +26,7 @@ from flamediff.cli.history import history
 from flamediff.cli.importing import import_release
 from flamediff.cli.listing import check, list_releases
 from flamediff.cli.release import release
+from flamediff.cli.scenarios import SCENARIO_HELP, select
 from flamediff.cli.show import show
 from flamediff.errors import FlamediffError
 
@@ -48,8 +51,17 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
+    scenario: str | None = typer.Option(
+        None,
+        "--scenario",
+        envvar="FLAMEDIFF_SCENARIO",
+        help=f"{SCENARIO_HELP} capture and release run every scenario without it; the other "
+        "commands need it in a project with scenarios.",
+        show_default=False,
+    ),
 ) -> None:
     """Make performance regressions visible and blocking, release after release."""
+    select(scenario)
 
 
 app.command("capture")(capture)
@@ -64,6 +76,8 @@ app.command("compare")(compare)
 app.command("release")(release)
 app.command("export")(export)
 app.command("check")(check)
+app.command("comment")(comment)
+app.command("bisect")(bisect)
 
 
 BLOCKED = 1

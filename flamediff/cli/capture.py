@@ -9,10 +9,12 @@ import typer
 
 from flamediff.archive import Archive
 from flamediff.capture.runners import CaptureSettings, make_runner
-from flamediff.cli.common import interrupt_on_sigterm, note, open_archive
+from flamediff.cli.common import interrupt_on_sigterm, note
 from flamediff.cli.options import ArchiveOption, CaptureOptions, CommandArgument, grouped
 from flamediff.cli.progress import progress_reporter
+from flamediff.cli.scenarios import ScenarioOption, open_scenarios
 from flamediff.config import Settings
+from flamediff.errors import ConfigError
 from flamediff.model import Release, ReleaseInfo
 from flamediff.pipeline.capture import (
     Captured,
@@ -78,10 +80,17 @@ def capture(
     *,
     options: CaptureOptions,
     archive: ArchiveOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Run the load under py-spy RUNS times and archive the profiles as RELEASE.
 
-    Nothing is archived unless every run succeeds; Ctrl-C leaves the archive as it was.
+    With scenarios, each scenario's load is captured into its own archive. Nothing is
+    archived unless every run succeeds; Ctrl-C leaves the archive as it was.
     """
-    store, settings = open_archive(archive, options)
-    capture_one(store, settings, release, command, options)
+    chosen = open_scenarios(archive, scenario, options)
+    if command and len(chosen) > 1:
+        raise ConfigError("a command after -- is one load: choose its scenario with --scenario")
+    for each, store in chosen:
+        if each.name is not None:
+            note(f"scenario {each.name}")
+        capture_one(store, each.settings, release, command, options)

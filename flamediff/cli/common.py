@@ -21,10 +21,16 @@ def open_archive(archive: Path | None, *groups: object) -> tuple[Archive, Settin
     """The archive and the settings: ``[tool.flamediff]`` with the options of ``groups``
     (see :func:`flamediff.cli.options.apply_to`) and ``--archive`` applied."""
     from flamediff.cli.options import apply_to
+    from flamediff.cli.scenarios import one_stream, selected
 
-    settings = apply_to(load_settings(), *groups)
+    settings = load_settings()
     if archive is not None:
         settings = replace(settings, archive=archive)
+    # `--archive` alone names an archive to read as it is, a scenario's included; with
+    # `--scenario` it is the root the scenario's archive lies in.
+    if archive is None or selected() is not None:
+        settings = one_stream(settings)
+    settings = apply_to(settings, *groups)
     return Archive(settings.archive), settings
 
 
