@@ -17,6 +17,7 @@ from flamediff.pipeline.reports import (
     append_step_summary,
     gate_report,
     no_baseline_report,
+    write_no_baseline_reports,
     write_reports,
 )
 from flamediff.render.registry import ReportFormat
@@ -75,12 +76,19 @@ def run_gate(
     return 1 if judgement.result.blocked else 0
 
 
-def no_baseline(head_name: str, gate: GateOptions, *, out: Path | None = None) -> int:
-    """The first release ever: nothing to compare with, so nothing can block."""
+def no_baseline(
+    head_name: str, gate: GateOptions, *, out: Path | None = None, store: Archive | None = None
+) -> int:
+    """The first release ever: nothing to compare with, so nothing can block. With ``out``
+    (and the archive holding the release), the report folder gets its usual files."""
     text = no_baseline_report(head_name)
     _publish(no_baseline_report(head_name, markdown=False), text, gate.markdown)
     if out is not None:
-        write_output(out / "report.md", text)
+        if store is None:
+            write_output(out / "report.md", text)
+        else:
+            for path in write_no_baseline_reports(out, load_for_analysis(store, head_name)):
+                wrote(path)
     return 0
 
 

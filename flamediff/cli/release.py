@@ -128,7 +128,7 @@ def release_stream(
     load = command or settings.load
     if base is None:
         capture_one(store, settings, name, command, capture)
-        return no_baseline(name, gate_flags, out=out)
+        return no_baseline(name, gate_flags, out=out, store=store)
     how: Remeasure | str = "--archived-base was given"
     if remeasure:
         how = plan(store.info(base), load, git_state(Path.cwd())[0], Path.cwd())

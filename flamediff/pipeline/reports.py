@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from flamediff.gate import GateResult
+    from flamediff.model import Release
     from flamediff.pipeline.judge import Judgement
 
 
@@ -105,6 +106,41 @@ def no_baseline_report(head_name: str, *, markdown: bool = True) -> str:
         f"{'### ' if markdown else ''}{name}: no baseline\n\n"
         f"{name} is the first release in the archive; it is the baseline of the next one.\n"
     )
+
+
+def write_no_baseline_reports(folder: Path, head: Release) -> list[Path]:
+    """The first release's report folder: the same files a later release gets where they
+    mean something without a baseline (report.md, report.json, the flame graph of the
+    release itself), so that a pipeline publishing them needs no special case."""
+    import json
+
+    from flamediff.model import merge
+    from flamediff.render.flamegraph import render_flamegraph_svg
+
+    written = []
+    markdown = no_baseline_report(head.name)
+    document = {
+        "kind": "no-baseline",
+        "head": {"name": head.name, "runs": len(head.profiles)},
+        "gate": {"verdict": "no baseline", "blocking": [], "warnings": [], "notes": [
+            f"{head.name} is the first release in the archive; it is the baseline of the next one"
+        ]},
+    }  # fmt: skip
+    svg = render_flamegraph_svg(
+        merge(head.profiles),
+        title=f"Flame graph: {head.name} (no baseline yet)",
+        runs=max(len(head.profiles), 1),
+        rate_hz=head.info.rate_hz,
+        min_width=default.MIN_WIDTH_PCT,
+    )
+    for name, text in (
+        ("report.md", markdown),
+        ("report.json", json.dumps(document, indent=2) + "\n"),
+        ("flamegraph.svg", svg),
+    ):
+        write_output(folder / name, text)
+        written.append(folder / name)
+    return written
 
 
 def diff_svg(

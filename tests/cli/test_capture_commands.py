@@ -111,7 +111,11 @@ def test_release_reports_no_baseline_then_blocks_the_next(tmp_path: Path, capsys
     )  # fmt: skip
     assert code == 0, err
     assert "no baseline" in stdout
+    # The first release's folder has the files a pipeline publishes, as every later one does.
     assert (out / "v1" / "report.md").is_file()
+    first = json.loads((out / "v1" / "report.json").read_text())
+    assert first["gate"]["verdict"] == "no baseline"
+    assert (out / "v1" / "flamegraph.svg").read_text().startswith("<?xml")
     code, stdout, err = run_cli(
         capsys, "release", "v2", "--out", str(out / "v2"), "--archive", archive, "--",
         "python", "load-v2",
