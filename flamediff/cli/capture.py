@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from flamediff.archive import Archive
 from flamediff.capture.runners import CaptureSettings, make_runner
+from flamediff.capture.session import ProgressCallback
 from flamediff.cli.common import interrupt_on_sigterm, note
 from flamediff.cli.options import ArchiveOption, CaptureOptions, CommandArgument, grouped
 from flamediff.cli.progress import progress_reporter
@@ -32,21 +34,28 @@ def how_to_capture(settings: Settings, options: CaptureOptions) -> CaptureSettin
     )  # fmt: skip
 
 
+@contextmanager
+def _capturing(name: str, title: str) -> Iterator[ProgressCallback]:
+    """Progress on stderr, SIGTERM as Ctrl-C, and a word when an interruption archived nothing."""
+    try:
+        with interrupt_on_sigterm(), progress_reporter(title) as report:
+            yield report
+    except KeyboardInterrupt:
+        note(f"interrupted: nothing of {name} was archived")
+        raise
+
+
 def capture_one(
     store: Archive, settings: Settings, name: str, command: list[str] | None,
     options: CaptureOptions,
 ) -> Captured:  # fmt: skip
     """Capture and archive one release, showing progress; Ctrl-C archives nothing."""
     how = how_to_capture(settings, options)
-    try:
-        with interrupt_on_sigterm(), progress_reporter(f"capturing {name}") as report:
-            captured = capture_release(
-                store, name, command or settings.load, how, force=options.force,
-                runner_factory=make_runner, on_progress=report,
-            )  # fmt: skip
-    except KeyboardInterrupt:
-        note(f"interrupted: nothing of {name} was archived")
-        raise
+    with _capturing(name, f"capturing {name}") as report:
+        captured = capture_release(
+            store, name, command or settings.load, how, force=options.force,
+            runner_factory=make_runner, on_progress=report,
+        )  # fmt: skip
     note(captured.summary())
     return captured
 
@@ -57,18 +66,11 @@ def capture_beside(
 ) -> Release:  # fmt: skip
     """Capture NAME interleaved with the base run again; archive NAME; the base as measured."""
     how = how_to_capture(settings, options)
-    try:
-        with (
-            interrupt_on_sigterm(),
-            progress_reporter(f"capturing {name} beside {base.name}") as report,
-        ):
-            captured, remeasured = capture_beside_base(
-                store, name, command, base, remeasure, how, force=options.force,
-                runner_factory=make_runner, on_progress=report,
-            )  # fmt: skip
-    except KeyboardInterrupt:
-        note(f"interrupted: nothing of {name} was archived")
-        raise
+    with _capturing(name, f"capturing {name} beside {base.name}") as report:
+        captured, remeasured = capture_beside_base(
+            store, name, command, base, remeasure, how, force=options.force,
+            runner_factory=make_runner, on_progress=report,
+        )  # fmt: skip
     note(captured.summary())
     return remeasured
 
