@@ -419,8 +419,27 @@ def _is_pseudo(function: str) -> bool:
     return function.startswith("<") and function.endswith(">")
 
 
+def policy_line(policy: GatePolicy, comparison: pd.DataFrame) -> str:
+    """The policy the verdict was reached under, as every report states it: a verdict read
+    without its thresholds could have been bent by a setting nobody sees."""
+    hot = ", ".join(policy.hot) if policy.hot else "every function"
+    parts = [
+        f"block over +{_percent(policy.block)}",
+        f"warn over +{_percent(policy.warn)}",
+        f"q <= {policy.alpha:g}",
+        f"min-share {_percent(policy.min_share)}",
+        f"may block: {hot}",
+        f"normalisation {comparison.attrs.get('normalisation', 'unknown')}",
+    ]
+    rates = comparison.attrs.get("rates_hz")
+    if isinstance(rates, list | tuple) and len(rates) == 2:
+        shown = ["unknown" if rate is None else f"{rate:g} Hz" for rate in rates]
+        parts.append(f"rates: base {shown[0]}, head {shown[1]}")
+    return "policy: " + "; ".join(parts)
+
+
 def _notes(comparison: pd.DataFrame, policy: GatePolicy) -> list[str]:
-    notes = []
+    notes = [policy_line(policy, comparison)]
     meta_share = comparison.attrs.get("min_share")
     if isinstance(meta_share, float) and policy.min_share < meta_share:
         notes.append(

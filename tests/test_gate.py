@@ -57,8 +57,19 @@ def names(findings):
 
 def test_nothing_changed_passes():
     result = evaluate(comparison(("a", 1.0, 0.3, 0.8)), policy())
-    assert result == GateResult(verdict="pass")
+    assert result.verdict == "pass"
+    assert result == GateResult(verdict="pass", notes=result.notes)
     assert not result.blocked
+
+
+def test_every_verdict_states_the_policy_it_was_reached_under():
+    frame = comparison(("a", 1.0, 0.3, 0.8))
+    frame.attrs.update(normalisation="measured", rates_hz=[500.0, 500.0])
+    (line,) = evaluate(frame, policy(block=0.2, hot=("shop.*",))).notes
+    assert line == (
+        "policy: block over +20%; warn over +3%; q <= 0.05; min-share 1%; may block: shop.*; "
+        "normalisation measured; rates: base 500 Hz, head 500 Hz"
+    )
 
 
 def test_every_blocking_row_is_listed():
@@ -236,7 +247,7 @@ def test_too_few_runs_for_any_significance_is_a_capture_warning():
 def test_filtered_comparisons_are_noted():
     frame = comparison(("a", 1.0, 0.3, 0.8))
     frame.attrs["filtered"] = True
-    assert "filtered" in evaluate(frame, policy()).notes[0]
+    assert "filtered" in evaluate(frame, policy()).notes[-1]
 
 
 def test_a_frame_without_the_columns_is_refused():
