@@ -102,13 +102,18 @@ def since_anchor_lines(
     line_level: bool,
 ) -> str:
     """The change of ``functions`` since the newest release's anchor, a line each."""
-    from flamediff.pipeline.creep import anchor_name, since_anchor
+    from flamediff.pipeline.creep import anchor_name, since_anchor, tagged_commits
     from flamediff.pipeline.judge import Analysis
     from flamediff.render.cells import visible
 
     infos = store.infos()
     names = [info.name for info in infos]
-    chosen = anchor_name(infos, names[-1], anchor if anchor is not None else settings.anchor)
+    chosen = anchor_name(
+        infos,
+        names[-1],
+        anchor if anchor is not None else settings.anchor,
+        tagged=tagged_commits(),
+    )
     if chosen is None:
         return ""
     span = names[names.index(chosen) :]

@@ -1,17 +1,20 @@
 """The change since an anchor: which release it is, and what it adds to the gate's verdict.
 
 The anchor is the last release the pipeline accepted as a baseline: by default the last one
-before the head with a recorded justification (accepting a block accepts everything up to
-it, creep included, so the next creep is measured from there), else :data:`ANCHOR_BACK`
-releases back, else the first. ``[tool.flamediff] anchor`` or ``--anchor`` name it (``v1.4``)
-or count back (``-5``).
+before the head that was tagged in git (its recorded commit carries a tag: a release shipped)
+or has a recorded justification (accepting a block accepts everything up to it, creep
+included, so the next creep is measured from there), else :data:`ANCHOR_BACK` releases back,
+else the first. ``[tool.flamediff] anchor`` or ``--anchor`` name it (``v1.4``), count back
+(``-5``) or ask for the last tagged release (``tag``).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flamediff import vocabulary as default
@@ -35,13 +38,34 @@ ANCHOR_BACK = 10
 _BACK = re.compile(r"-(\d+)")
 
 
+def tagged_commits(folder: Path | None = None) -> frozenset[str]:
+    """The commits git tags point at in the repository holding ``folder`` (annotated tags
+    peeled to their commit); empty outside a git work tree."""
+    try:
+        listed = subprocess.run(
+            ["git", "for-each-ref", "--format=%(objectname) %(*objectname)", "refs/tags"],
+            cwd=folder or Path.cwd(), capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    if listed.returncode != 0:
+        return frozenset()
+    return frozenset(word for line in listed.stdout.splitlines() for word in line.split())
+
+
 def anchor_name(
-    infos: Sequence[ReleaseInfo], head: str, spec: str | None = None, *, back: int = ANCHOR_BACK
+    infos: Sequence[ReleaseInfo],
+    head: str,
+    spec: str | None = None,
+    *,
+    back: int = ANCHOR_BACK,
+    tagged: frozenset[str] = frozenset(),
 ) -> str | None:
     """The anchor of ``head`` among ``infos`` (capture order); None when ``head`` is the first.
 
-    ``spec``: a release before the head, or ``-N`` for N releases back (the first release
-    when there are fewer); None for the default (see the module docstring).
+    ``spec``: a release before the head, ``-N`` for N releases back (the first release when
+    there are fewer), or ``tag`` for the last release whose commit is in ``tagged``; None for
+    the default (see the module docstring).
     """
     names = [info.name for info in infos]
     if head not in names:
@@ -49,6 +73,13 @@ def anchor_name(
     index = names.index(head)
     if index == 0:
         return None
+    shipped = [info.name for info in infos[:index] if info.git_commit and info.git_commit in tagged]
+    if spec is not None and spec.strip() == "tag":
+        if not shipped:
+            raise ConfigError(
+                f"anchor 'tag': no release before {head} was captured at a tagged commit"
+            )
+        return shipped[-1]
     if spec is not None and spec.strip():
         spec = spec.strip()
         counted = _BACK.fullmatch(spec)
@@ -61,9 +92,9 @@ def anchor_name(
             where = "is the head or comes after it" if spec in names else "is not in the archive"
             raise ConfigError(f"anchor {spec!r} {where}: name a release before {head}, or -N")
         return spec
-    justified = [info.name for info in infos[:index] if info.justifications]
-    if justified:
-        return justified[-1]
+    accepted = {info.name for info in infos[:index] if info.justifications} | set(shipped)
+    if accepted:
+        return max(accepted, key=names.index)
     return names[max(0, index - back)]
 
 
@@ -120,7 +151,7 @@ def judge_creep(
         return result
     infos = archive.infos()
     names = [info.name for info in infos]
-    anchor = anchor_name(infos, pair.head.name, settings.anchor)
+    anchor = anchor_name(infos, pair.head.name, settings.anchor, tagged=tagged_commits())
     if anchor is None or anchor == pair.base.name:
         return result
     if names.index(pair.head.name) - names.index(anchor) < 2:
