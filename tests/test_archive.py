@@ -154,8 +154,6 @@ def test_a_release_is_on_disk_before_it_is_visible(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run files, release.json and their folder are synced before the rename, the archive after."""
-    from flamediff import archive as archive_module
-
     events: list[tuple[str, str]] = []
     real_fsync, real_rename = os.fsync, Path.rename
 
@@ -167,7 +165,7 @@ def test_a_release_is_on_disk_before_it_is_visible(
         events.append(("rename", str(target)))
         return real_rename(self, target)
 
-    monkeypatch.setattr(archive_module.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(Path, "rename", rename)
     root = tmp_path / "archive"
     store = Archive(root)

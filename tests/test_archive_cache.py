@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from builders import profile
 
-from flamediff import archive as archive_module
 from flamediff.archive import CACHE_DIR, Archive, utc_now
+from flamediff.archive import cache as cache_module
 from flamediff.errors import ArchiveError
 from flamediff.model import ReleaseInfo, RunInfo
 from flamediff.processors import normalise
@@ -120,7 +120,7 @@ def test_a_changed_normaliser_rebuilds_the_normalised_entries(
     archive.load("v1", normalised=True)
     entry = archive.root / "v1" / CACHE_DIR / "run-01.normalised.marshal"
     before = entry.read_bytes()
-    monkeypatch.setattr(archive_module, "_normaliser_source", lambda: "another normaliser")
+    monkeypatch.setattr(cache_module, "_normaliser_source", lambda: "another normaliser")
     loaded = archive.load("v1", normalised=True)
     assert [p.counts for p in loaded.profiles] == [normalise(r).counts for r in RUNS]
     assert entry.read_bytes() != before

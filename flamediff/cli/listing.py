@@ -82,7 +82,9 @@ def list_releases(
     elif rows:
         echo(_text_table(rows))
     else:
-        note(f"no releases in {store.root} yet: capture one with `flamediff capture NAME -- CMD`")
+        note(
+            f"no releases in {store.location} yet: capture one with `flamediff capture NAME -- CMD`"
+        )
     for item in damaged:
         note(f"warning: {item.name}: {item.reason}")
 
@@ -90,8 +92,8 @@ def list_releases(
 def check(archive: ArchiveOption = None) -> None:
     """Verify every release of the archive; exit 2 naming each damaged file."""
     store, _ = open_archive(archive)
-    if not store.root.is_dir():
-        raise ArchiveError(f"{store.root}: no archive here")
+    if not store.storage.present():
+        raise ArchiveError(f"{store.location}: no archive here")
     for leftover in store.clean_leftovers():
         if leftover.restored_as is None:
             note(f"removed leftover {leftover.path} of an interrupted writer")
@@ -101,5 +103,5 @@ def check(archive: ArchiveOption = None) -> None:
     for problem in problems:
         note(f"damaged: {problem}")
     if problems:
-        raise ArchiveError(f"{store.root}: {len(problems)} problem(s) found")
-    note(f"{store.root}: {len(store.names())} releases, all sound")
+        raise ArchiveError(f"{store.location}: {len(problems)} problem(s) found")
+    note(f"{store.location}: {len(store.names())} releases, all sound")

@@ -33,6 +33,7 @@ from flamediff.model import Profile
 __all__ = [
     "parse_collapsed",
     "parse_speedscope",
+    "read_profile_bytes",
     "read_profiles",
     "write_collapsed",
     "write_diff_folded",
@@ -53,25 +54,42 @@ def read_profiles(path: Path, *, rate_hz: float | None = None) -> list[tuple[str
     not a positive number raises ValueError.
     """
     path = Path(path)
-    where = str(path)
     try:
         with path.open("rb") as raw:
-            stream: io.BufferedReader | gzip.GzipFile = raw
-            if raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
-                stream = gzip.GzipFile(fileobj=raw, mode="rb")
-            with stream:
-                # peek() returns what is buffered (up to 8 KiB here) without consuming it, so
-                # detection works on pipes as well as files.
-                if _looks_like_json(stream.peek(1)):
-                    return parse_speedscope(stream.read(), where, rate_hz=rate_hz)
-                return [(path.name, parse_collapsed(decode_lines(stream, where), where))]
+            return _read_stream(raw, str(path), path.name, rate_hz)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise InputError(path, f"cannot read file: {reason}") from None
+
+
+def read_profile_bytes(
+    data: bytes, where: str, *, name: str, rate_hz: float | None = None
+) -> list[tuple[str, Profile]]:
+    """:func:`read_profiles` of a file's bytes already in memory; ``where`` names it in errors
+    and a folded profile is named ``name``."""
+    try:
+        return _read_stream(io.BufferedReader(io.BytesIO(data)), where, name, rate_hz)
+    except OSError as error:
+        raise InputError(where, f"cannot read: {(error.strerror or str(error)).lower()}") from None
+
+
+def _read_stream(
+    raw: io.BufferedReader, where: str, name: str, rate_hz: float | None
+) -> list[tuple[str, Profile]]:
+    try:
+        stream: io.BufferedReader | gzip.GzipFile = raw
+        if raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        with stream:
+            # peek() returns what is buffered (up to 8 KiB here) without consuming it, so
+            # detection works on pipes as well as files.
+            if _looks_like_json(stream.peek(1)):
+                return parse_speedscope(stream.read(), where, rate_hz=rate_hz)
+            return [(name, parse_collapsed(decode_lines(stream, where), where))]
     except EOFError:
         raise InputError(where, "truncated gzip data") from None
     except (gzip.BadGzipFile, zlib.error) as error:
         raise InputError(where, f"corrupt gzip data ({str(error).lower()})") from None
-    except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise InputError(where, f"cannot read file: {reason}") from None
 
 
 def _looks_like_json(head: bytes) -> bool:

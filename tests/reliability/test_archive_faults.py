@@ -1,7 +1,8 @@
 """A writer stopped at any point never loses a release nor shows half of one.
 
 A forked child writes to the archive (a new release, a forced replacement, a recorded
-justification) and is stopped after its k-th executed line of flamediff/archive.py, for
+justification) and is stopped after its k-th executed line of the archive's code on the local
+backend (the flamediff/archive/ package and flamediff/files.py, its atomic writer), for
 every k: with SIGKILL (`kill -9`, the OOM killer, a cancelled CI job) or with
 KeyboardInterrupt (Ctrl-C, and SIGTERM, which the CLI turns into one). Line by line covers
 every gap between two file-system steps the archive takes. After each stop the archive shows
@@ -24,11 +25,16 @@ from typing import Any
 import pytest
 
 import flamediff.archive
+import flamediff.archive.local
+import flamediff.files
 from flamediff.archive import TEMP_PREFIX, Archive, utc_now
 from flamediff.cli import main
 from flamediff.model import Justification, Profile, ReleaseInfo, RunInfo
 
-ARCHIVE_SOURCE = flamediff.archive.__file__
+ARCHIVE_SOURCES = frozenset(
+    {str(path) for path in Path(flamediff.archive.__file__).parent.glob("*.py")}
+    | {flamediff.files.__file__}
+)
 OLD = (Profile({("main (a.py:1)", "old (a.py:2)"): 5}), Profile({("main (a.py:1)",): 3}))
 NEW = (Profile({("main (a.py:1)", "new (a.py:3)"): 7}),)
 KILLED, INTERRUPTED = -signal.SIGKILL, 130
@@ -60,10 +66,10 @@ def leftovers(root: Path) -> list[str]:
 
 
 def stopped(action: Callable[[], object], stop_at: int | None, how: str) -> tuple[int, int]:
-    """Run ``action`` in a forked child, stopped at its ``stop_at``-th line of archive.py.
+    """Run ``action`` in a forked child, stopped at its ``stop_at``-th line of the archive.
 
     Returns the child's exit (0 done, 130 interrupted, -9 killed, 1 any other exception)
-    and how many lines of archive.py it executed.
+    and how many lines of the archive's code it executed.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -84,7 +90,7 @@ def stopped(action: Callable[[], object], stop_at: int | None, how: str) -> tupl
                 return line
 
             def call(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-                return line if frame.f_code.co_filename == ARCHIVE_SOURCE else None
+                return line if frame.f_code.co_filename in ARCHIVE_SOURCES else None
 
             sys.settrace(call)
             try:
@@ -151,7 +157,7 @@ def test_a_forced_replacement_keeps_the_old_release_or_the_new_one(
     archive: Archive, how: str, swap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if swap == "two-renames":  # where the system cannot swap two folders in one step
-        monkeypatch.setattr(flamediff.archive, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(flamediff.archive.local, "_exchange", lambda first, second: False)
 
     def check(k: int, code: int) -> None:
         if swap == "exchange":
