@@ -30,6 +30,7 @@ from flamediff.archive.document import (
     FORMAT_VERSION,
     RELEASE_FILE,
     ReleaseDocument,
+    RunDocument,
     document_to_info,
     dump_document,
     info_to_document,
@@ -149,9 +150,10 @@ class Archive:
     def load(self, name: str, *, normalised: bool = False, line_level: bool = False) -> Release:
         """The release with every run's profile, exactly as stored.
 
-        A run file that holds another number of samples than ``release.json`` says was
-        damaged or swapped after the capture: it is refused, naming the file, rather than
-        compared as if it were the run captured.
+        A run file that is not the one archived (another SHA-256 than ``release.json``
+        records, or, in format 1, another number of samples) was damaged or swapped after the
+        capture: it is refused, naming the file, rather than compared as if it were the run
+        captured.
 
         ``normalised``: every run as analysis reads it, through
         :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
@@ -165,44 +167,49 @@ class Archive:
         profiles: list[Profile] = []
         for run in doc["runs"]:
             file, samples = run["file"], run["samples"]
-            source = self._run_bytes(name, file)
-            run_digest = digest(source)
+            run_digest, source = self._run_file(name, run)
             profile: Profile | None = None
             if normalised:
                 profile = cache.normalised(file, run_digest, line_level=line_level, samples=samples)
             if profile is None:
-                profile = self._parsed_run(name, file, source, run_digest, samples, cache)
+                profile = cache.parsed(file, run_digest, samples)
+                if profile is None:
+                    profile = self._parse(name, run, source)
+                    cache.store_parsed(file, run_digest, profile)
                 if normalised:
                     profile = normalise(profile, line_level=line_level)
                     cache.store_normalised(file, run_digest, profile, line_level=line_level)
             profiles.append(profile)
         return Release(document_to_info(doc), tuple(profiles))
 
-    def _run_bytes(self, name: str, file: str) -> bytes:
-        where = self.storage.describe(name, file)
+    def _run_file(self, name: str, run: RunDocument) -> tuple[str, bytes]:
+        """The SHA-256 and the bytes of a run file, refused if not the one archived."""
+        where = self.storage.describe(name, run["file"])
         try:
-            return self.storage.read(name, file)
-        except FileNotFoundError:
-            raise ArchiveError(f"{where}: run file missing; the release is damaged") from None
-        except IsADirectoryError:
+            source = self.storage.read(name, run["file"])
+        except (FileNotFoundError, IsADirectoryError):
             raise ArchiveError(f"{where}: run file missing; the release is damaged") from None
         except OSError as error:
             raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
+        run_digest = digest(source)
+        recorded = run.get("sha256")
+        if recorded is not None and run_digest != recorded:
+            raise ArchiveError(
+                f"{where}: not the run file archived (its SHA-256 differs from the one "
+                "release.json records)"
+            )
+        return run_digest, source
 
-    def _parsed_run(
-        self, name: str, file: str, source: bytes, run_digest: str, samples: int, cache: RunCache
-    ) -> Profile:
-        """A run file's profile, cached or parsed (then cached), checked against release.json."""
+    def _parse(self, name: str, run: RunDocument, source: bytes) -> Profile:
+        """A run file's profile, parsed, checked against release.json."""
         from flamediff.formats import read_profile_bytes
 
+        file, samples = run["file"], run["samples"]
         where = self.storage.describe(name, file)
-        profile = cache.parsed(file, run_digest)
-        if profile is None:
-            found = read_profile_bytes(source, where, name=file)
-            if len(found) != 1:
-                raise ArchiveError(f"{where}: expected one profile, found {len(found)}")
-            profile = found[0][1]
-            cache.store_parsed(file, run_digest, profile)
+        found = read_profile_bytes(source, where, name=file)
+        if len(found) != 1:
+            raise ArchiveError(f"{where}: expected one profile, found {len(found)}")
+        profile = found[0][1]
         if profile.total != samples:
             raise ArchiveError(
                 f"{where}: holds {profile.total} samples, release.json says {samples}"
@@ -262,7 +269,7 @@ class Archive:
             if self.storage.has_release(name) and not writer.force:
                 raise taken
             sequences = [seq for seq, _ in self.scan()[0]]
-            document = info_to_document(info, max(sequences, default=0) + 1)
+            document = info_to_document(info, max(sequences, default=0) + 1, writer.digests)
             try:
                 self.storage.commit(writer.attempt, dump_document(document), replace=writer.force)
             except FileExistsError:
@@ -276,15 +283,30 @@ class Archive:
             self.storage.rewrite_document(name, dump_document(doc))
 
     def check(self) -> list[str]:
-        """Every problem found in the archive, one line each; empty when all is well."""
+        """Every problem found in the archive, one line each; empty when all is well.
+
+        Every run file is read and parsed afresh (never from the cache) and checked against
+        ``release.json``; every cache entry is then compared with the run it was made from.
+        """
         problems: list[str] = []
         infos, damaged = self.scan()
         problems.extend(d.reason for d in damaged)
         for _, info in infos:
             try:
-                self.load(info.name)  # reads every run file, checking its samples
+                problems.extend(self._check_release(info.name))
             except FlamediffError as error:
                 problems.append(str(error))
+        return problems
+
+    def _check_release(self, name: str) -> list[str]:
+        doc = self._document(name)
+        cache = RunCache(self.storage.cache_folder(name))
+        problems: list[str] = []
+        for run in doc["runs"]:
+            run_digest, source = self._run_file(name, run)
+            parsed = self._parse(name, run, source)
+            for path, reason in cache.verify(run["file"], run_digest, parsed):
+                problems.append(f"{path}: {reason}")
         return problems
 
 
@@ -313,6 +335,7 @@ class ReleaseWriter:
         self.attempt = attempt
         self.force = force
         self.runs: list[RunInfo] = []
+        self.digests: list[str] = []
 
     @property
     def name(self) -> str:
@@ -337,10 +360,12 @@ class ReleaseWriter:
                     stream.write(piece.encode("utf-8"))
         # The first comparison after a capture reads this run normalised: have it ready, while
         # the parsed profile is still in memory.
+        run_digest = hashing.hash.hexdigest()
         RunCache(self.attempt.cache_folder).store_normalised(
-            file, hashing.hash.hexdigest(), normalise(profile), line_level=False
+            file, run_digest, normalise(profile), line_level=False
         )
         self.runs.append(run)
+        self.digests.append(run_digest)
 
     def commit(self, info: ReleaseInfo) -> None:
         """Make the release visible, with ``info.runs`` set from the runs added."""

@@ -6,7 +6,11 @@ checked here alone.
 
 Format history of ``release.json`` (``format_version``):
 
-- 1: the first version.
+- 1: the first version. The profiler is named only by ``py_spy_version``.
+- 2: ``profiler`` (``name``, ``version``, ``options`` as ``[key, value]`` pairs, or null)
+  replaces ``py_spy_version``, and every run records the ``sha256`` of its run file, which
+  readers verify. Format 1 releases are read as before, their run files unverified beyond
+  their sample counts.
 
 A newer flamediff reads every older version; an older one refuses a newer version by name
 rather than guess.
@@ -24,7 +28,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from flamediff.errors import ArchiveError
 from flamediff.model import Justification, ProfilerInfo, ReleaseInfo, RunInfo
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RELEASE_FILE = "release.json"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,99}$")
@@ -33,6 +37,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,99}$")
 class RunDocument(TypedDict):
     file: str
     samples: int
+    sha256: NotRequired[str]  # format 2
     wall_seconds: float | None
     exit_status: int | None
     cpu_seconds: NotRequired[float | None]
@@ -43,6 +48,12 @@ class JustificationDocument(TypedDict):
     base: str
     reason: str
     accepted_at: str
+
+
+class ProfilerDocument(TypedDict):
+    name: str
+    version: str | None
+    options: list[list[str]]
 
 
 class ReleaseDocument(TypedDict):
@@ -56,7 +67,8 @@ class ReleaseDocument(TypedDict):
     git_commit: str | None
     git_dirty: bool | None
     python_version: str | None
-    py_spy_version: str | None
+    py_spy_version: NotRequired[str | None]  # format 1
+    profiler: NotRequired[ProfilerDocument | None]  # format 2
     host: str | None
     runs: list[RunDocument]
     justifications: NotRequired[list[JustificationDocument]]
@@ -100,9 +112,7 @@ def document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
         git_commit=doc.get("git_commit"),
         git_dirty=doc.get("git_dirty"),
         python_version=doc.get("python_version"),
-        profiler=(
-            ProfilerInfo("py-spy", doc["py_spy_version"]) if doc.get("py_spy_version") else None
-        ),
+        profiler=_profiler(doc),
         host=doc.get("host"),
         source=doc.get("source", "capture"),
         runs=tuple(
@@ -122,7 +132,25 @@ def document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
     )
 
 
-def info_to_document(info: ReleaseInfo, sequence: int) -> ReleaseDocument:
+def _profiler(doc: ReleaseDocument) -> ProfilerInfo | None:
+    if doc["format_version"] == 1:
+        version = doc.get("py_spy_version")
+        return ProfilerInfo("py-spy", version) if version else None
+    profiler = doc.get("profiler")
+    if profiler is None:
+        return None
+    return ProfilerInfo(
+        profiler["name"],
+        profiler["version"],
+        tuple((key, value) for key, value in profiler["options"]),
+    )
+
+
+def info_to_document(info: ReleaseInfo, sequence: int, digests: list[str]) -> ReleaseDocument:
+    """The document of ``info``, whose runs' files have the SHA-256 ``digests`` (in order)."""
+    if len(digests) != len(info.runs):
+        raise ValueError(f"{len(info.runs)} runs, {len(digests)} digests")
+    profiler = info.profiler
     return ReleaseDocument(
         format_version=FORMAT_VERSION,
         name=info.name,
@@ -134,16 +162,21 @@ def info_to_document(info: ReleaseInfo, sequence: int) -> ReleaseDocument:
         git_commit=info.git_commit,
         git_dirty=info.git_dirty,
         python_version=info.python_version,
-        py_spy_version=(
-            info.profiler.version
-            if info.profiler is not None and info.profiler.name == "py-spy"
-            else None
+        profiler=(
+            None
+            if profiler is None
+            else ProfilerDocument(
+                name=profiler.name,
+                version=profiler.version,
+                options=[[key, value] for key, value in profiler.options],
+            )
         ),
         host=info.host,
         runs=[
             RunDocument(
                 file=run_file_name(i),
                 samples=run.samples,
+                sha256=digests[i],
                 wall_seconds=run.wall_seconds,
                 exit_status=run.exit_status,
                 cpu_seconds=run.cpu_seconds,
@@ -232,6 +265,23 @@ _OPTIONAL: dict[str, tuple[str, Callable[[object], bool]]] = {
     "host": ("a string or null", _optional_text),
 }
 _RUN_FILE = re.compile(r"[^/\\.][^/\\]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _profiler_problem(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        return f"'profiler' must be an object with a name, or null, not {_shown(value)}"
+    if not _optional_text(value.get("version")):
+        return f"profiler.version must be a string or null, not {_shown(value.get('version'))}"
+    options = value.get("options")
+    if not isinstance(options, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        for pair in options
+    ):
+        return f"profiler.options must be a list of [key, value] strings, not {_shown(options)}"
+    return None
 
 
 def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
@@ -248,6 +298,10 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
     for key, (expected, valid) in _OPTIONAL.items():
         if key in raw and not valid(raw[key]):
             return f"{key!r} must be {expected}, not {_shown(raw[key])}"
+    if raw["format_version"] >= 2:
+        problem = _profiler_problem(raw.get("profiler"))
+        if problem is not None:
+            return problem
     runs = raw["runs"]
     if not isinstance(runs, list) or not runs:
         return "'runs' must be a list of at least one run"
@@ -261,6 +315,11 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
         samples = run.get("samples")
         if type(samples) is not int or samples < 0:
             return f"{where}.samples must be a count, not {_shown(samples)}"
+        sha256 = run.get("sha256")
+        if raw["format_version"] >= 2 and not (
+            isinstance(sha256, str) and _SHA256.fullmatch(sha256)
+        ):
+            return f"{where}.sha256 must be 64 hex digits, not {_shown(sha256)}"
         wall = run.get("wall_seconds")
         if wall is not None and not _non_negative(wall):
             return f"{where}.wall_seconds must be seconds or null, not {_shown(wall)}"
