@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flamediff.errors import FlamediffError
+from flamediff.errors import ArchiveError, FlamediffError
 
 # Names of files and folders still being written; what follows is the writer's pid.
 TEMP_PREFIX = ".tmp-"
@@ -51,6 +51,24 @@ def write_atomically(path: Path, content: str | bytes, *, durable: bool = False)
         # Only still there when interrupted or failed before the replace.
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
+
+
+def read_not_following(path: Path) -> bytes:
+    """The bytes of the file ``path``; OSError with ``errno.ELOOP`` when it is a symbolic link.
+
+    Only the last part of the path is checked: the caller vouches for the folders above it.
+    """
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(handle, "rb") as stream:
+        return stream.read()
+
+
+def refuse_link(path: Path) -> ArchiveError:
+    """The error for a symbolic link found where an archive keeps its own files."""
+    return ArchiveError(
+        f"{path}: a symbolic link; flamediff does not follow links inside an archive "
+        "(replace it with the file or folder itself)"
+    )
 
 
 def sync_directory(folder: Path) -> None:

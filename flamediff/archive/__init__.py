@@ -34,6 +34,7 @@ from flamediff.archive.document import (
     document_to_info,
     dump_document,
     info_to_document,
+    is_release_name,
     parse_document,
     run_file_name,
     utc_now,
@@ -58,6 +59,7 @@ __all__ = [
     "Archive",
     "Damaged",
     "FolderStorage",
+    "Inspection",
     "Leftover",
     "ReleaseWriter",
     "Storage",
@@ -121,6 +123,12 @@ class Archive:
         good: list[tuple[int, str, ReleaseInfo]] = []
         damaged: list[Damaged] = []
         for name in self.storage.release_names():
+            if not is_release_name(name):
+                # Put there by hand: shown quoted, so that a newline cannot break a listing.
+                shown = repr(name)
+                reason = f"{self.location}: holds {shown}, not a valid release name; ignored"
+                damaged.append(Damaged(shown, reason))
+                continue
             try:
                 doc = self._document(name)
                 good.append((doc["sequence"], doc["created"], document_to_info(doc)))
@@ -232,9 +240,13 @@ class Archive:
 
     # ---- writing ----------------------------------------------------------------------
 
+    def leftovers(self) -> list[Leftover]:
+        """What writers that no longer run left behind, untouched."""
+        return self.storage.leftovers(remove=False)
+
     def clean_leftovers(self) -> list[Leftover]:
-        """Remove what writers that no longer run left behind (see the storage)."""
-        return self.storage.clean_leftovers()
+        """Remove what writers that no longer run left behind; each says what was done."""
+        return self.storage.leftovers(remove=True)
 
     def ensure_absent(self, name: str, *, force: bool) -> None:
         """Refuse early when a release of that name exists and ``force`` is not given."""
@@ -269,7 +281,8 @@ class Archive:
             if self.storage.has_release(name) and not writer.force:
                 raise taken
             sequences = [seq for seq, _ in self.scan()[0]]
-            document = info_to_document(info, max(sequences, default=0) + 1, writer.digests)
+            sequence = self.storage.claim_sequence(max(sequences, default=0))
+            document = info_to_document(info, sequence, writer.digests, writer.files)
             try:
                 self.storage.commit(writer.attempt, dump_document(document), replace=writer.force)
             except FileExistsError:
@@ -285,29 +298,46 @@ class Archive:
     def check(self) -> list[str]:
         """Every problem found in the archive, one line each; empty when all is well.
 
+        See :meth:`inspect`; damaged cache entries are listed with the rest.
+        """
+        found = self.inspect()
+        return found.problems + [f"{path}: {reason}" for path, reason in found.caches]
+
+    def inspect(self) -> Inspection:
+        """Every problem found in the archive, the record's apart from the caches'.
+
         Every run file is read and parsed afresh (never from the cache) and checked against
         ``release.json``; every cache entry is then compared with the run it was made from.
         """
-        problems: list[str] = []
+        found = Inspection([], [])
         infos, damaged = self.scan()
-        problems.extend(d.reason for d in damaged)
+        found.problems.extend(d.reason for d in damaged)
         for _, info in infos:
             try:
-                problems.extend(self._check_release(info.name))
+                self._inspect_release(info.name, found)
             except FlamediffError as error:
-                problems.append(str(error))
-        return problems
+                found.problems.append(str(error))
+        return found
 
-    def _check_release(self, name: str) -> list[str]:
+    def _inspect_release(self, name: str, found: Inspection) -> None:
         doc = self._document(name)
         cache = RunCache(self.storage.cache_folder(name))
-        problems: list[str] = []
         for run in doc["runs"]:
             run_digest, source = self._run_file(name, run)
             parsed = self._parse(name, run, source)
-            for path, reason in cache.verify(run["file"], run_digest, parsed):
-                problems.append(f"{path}: {reason}")
-        return problems
+            found.caches.extend(cache.verify(run["file"], run_digest, parsed))
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """What :meth:`Archive.inspect` found: damage to the record, and cache entries to drop.
+
+    A damaged cache entry harms nothing (every read ignores it and builds the run again), so
+    ``flamediff check --repair`` may remove it: ``caches`` holds each path and what is wrong.
+    """
+
+    problems: list[str]
+    caches: list[tuple[Path, str]]
 
 
 class _HashingStream:
@@ -336,6 +366,7 @@ class ReleaseWriter:
         self.force = force
         self.runs: list[RunInfo] = []
         self.digests: list[str] = []
+        self.files: list[str] = []
 
     @property
     def name(self) -> str:
@@ -345,7 +376,7 @@ class ReleaseWriter:
         from flamediff.formats.collapsed import iter_collapsed
         from flamediff.processors import normalise
 
-        file = run_file_name(len(self.runs))
+        file = self.attempt.file_name(run_file_name(len(self.runs)))
         # Streamed a few thousand lines at a time: the whole text never sits in memory.
         # mtime=0 keeps the archive byte-for-byte reproducible for the same profile.
         with self.attempt.open_run(file) as raw:
@@ -366,6 +397,7 @@ class ReleaseWriter:
         )
         self.runs.append(run)
         self.digests.append(run_digest)
+        self.files.append(file)
 
     def commit(self, info: ReleaseInfo) -> None:
         """Make the release visible, with ``info.runs`` set from the runs added."""

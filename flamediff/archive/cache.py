@@ -40,6 +40,7 @@ Where the storage gives no local folder, nothing is cached and every read parses
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import struct
@@ -48,7 +49,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flamediff.files import write_atomically
+from flamediff.errors import ArchiveError
+from flamediff.files import read_not_following, refuse_link, write_atomically
 from flamediff.model import Profile
 
 if TYPE_CHECKING:
@@ -191,9 +193,8 @@ class RunCache:
         path = self.path(run, variant)
         if path is None:
             return None
-        try:
-            data = path.read_bytes()
-        except OSError:
+        data = _read(path)
+        if data is None:
             return None
         table = decode(data, _key(variant, run_digest), samples)
         return None if table is None else Profile.from_table(table)
@@ -242,12 +243,15 @@ class RunCache:
         damaged: list[tuple[Path, str]] = []
         for variant in VARIANTS:
             path = self.path(run, variant)
-            if path is None or not path.exists():
+            if path is None or not (path.exists() or path.is_symlink()):
                 continue
             try:
-                data = path.read_bytes()
-            except OSError as error:
-                damaged.append((path, f"cannot read: {error.strerror or error}"))
+                data = _read(path)
+            except ArchiveError as error:
+                damaged.append((path, str(error).removeprefix(f"{path}: ")))
+                continue
+            if data is None:
+                damaged.append((path, "cannot be read"))
                 continue
             key = _key(variant, run_digest)
             if not data.startswith(key):
@@ -263,6 +267,25 @@ class RunCache:
             if Profile.from_table(table) != expected:
                 damaged.append((path, "cache entry differs from its run file"))
         return damaged
+
+
+def remove_entry(path: Path) -> str | None:
+    """Remove a cache entry (a link as a link); None when it is gone, else why not."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        return (error.strerror or str(error)).lower()
+    return None
+
+
+def _read(path: Path) -> bytes | None:
+    """An entry's bytes, None when there is none to read; a link is refused, never followed."""
+    try:
+        return read_not_following(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise refuse_link(path) from None
+        return None
 
 
 def _intact(data: bytes) -> bool:

@@ -31,7 +31,8 @@ from flamediff.model import Justification, ProfilerInfo, ReleaseInfo, RunInfo
 FORMAT_VERSION = 2
 RELEASE_FILE = "release.json"
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,99}$")
+# Matched whole (fullmatch): with match and `$`, a name ending in a newline passed.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@-]{0,99}")
 
 
 class RunDocument(TypedDict):
@@ -76,7 +77,7 @@ class ReleaseDocument(TypedDict):
 
 def validate_release_name(name: str) -> str:
     """Return ``name`` if it is safe as a folder name, else raise ArchiveError."""
-    if not _NAME.match(name) or ".." in name:
+    if not is_release_name(name):
         shown = name if name.isprintable() else repr(name)
         raise ArchiveError(
             f"invalid release name {shown!r}: use 1 to 100 letters, digits and . _ + @ -, "
@@ -86,7 +87,7 @@ def validate_release_name(name: str) -> str:
 
 
 def is_release_name(name: str) -> bool:
-    return bool(_NAME.match(name)) and ".." not in name
+    return bool(_NAME.fullmatch(name)) and ".." not in name
 
 
 def utc_now() -> str:
@@ -146,10 +147,14 @@ def _profiler(doc: ReleaseDocument) -> ProfilerInfo | None:
     )
 
 
-def info_to_document(info: ReleaseInfo, sequence: int, digests: list[str]) -> ReleaseDocument:
-    """The document of ``info``, whose runs' files have the SHA-256 ``digests`` (in order)."""
-    if len(digests) != len(info.runs):
-        raise ValueError(f"{len(info.runs)} runs, {len(digests)} digests")
+def info_to_document(
+    info: ReleaseInfo, sequence: int, digests: list[str], files: list[str] | None = None
+) -> ReleaseDocument:
+    """The document of ``info``, whose runs' files have the SHA-256 ``digests`` (in order)
+    and are named ``files`` (by default ``run-01.folded.gz`` and on)."""
+    files = files or [run_file_name(i) for i in range(len(info.runs))]
+    if not len(digests) == len(files) == len(info.runs):
+        raise ValueError(f"{len(info.runs)} runs, {len(digests)} digests, {len(files)} files")
     profiler = info.profiler
     return ReleaseDocument(
         format_version=FORMAT_VERSION,
@@ -174,7 +179,7 @@ def info_to_document(info: ReleaseInfo, sequence: int, digests: list[str]) -> Re
         host=info.host,
         runs=[
             RunDocument(
-                file=run_file_name(i),
+                file=files[i],
                 samples=run.samples,
                 sha256=digests[i],
                 wall_seconds=run.wall_seconds,

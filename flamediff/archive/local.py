@@ -18,6 +18,12 @@ atomically (:func:`flamediff.files.write_atomically`) when a justification is ad
 ``--force`` swaps the new release with the old one in one step where the system can (Linux);
 elsewhere the old one is first moved aside under a marked name, and put back by the next
 writer if its own writer died before the new one took its place.
+
+Nothing here follows a symbolic link inside the archive: a release folder, run file,
+``release.json``, ``.lock``, ``.cache`` folder or cache entry that is a link is refused
+with an error naming it, and cleaning up removes a link, never what it points to. A link
+could otherwise lead a reader, a writer or ``check --repair`` out of the archive. (The
+archive's own folder may be a link: that is where the user chose to keep it.)
 """
 
 from __future__ import annotations
@@ -37,7 +43,14 @@ from typing import BinaryIO
 from flamediff.archive.document import RELEASE_FILE, is_release_name
 from flamediff.archive.storage import Attempt, Leftover
 from flamediff.errors import ArchiveError
-from flamediff.files import TEMP_PREFIX, sync_directory, temporary_name, write_atomically
+from flamediff.files import (
+    TEMP_PREFIX,
+    read_not_following,
+    refuse_link,
+    sync_directory,
+    temporary_name,
+    write_atomically,
+)
 
 LOCK_FILE = ".lock"
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -88,6 +101,9 @@ class FolderAttempt:
     def cache_folder(self) -> Path:
         return self.folder / CACHE_DIR
 
+    def file_name(self, run_file: str) -> str:
+        return run_file  # the folder itself is the attempt's own
+
     @contextlib.contextmanager
     def open_run(self, file: str) -> Iterator[BinaryIO]:
         with (self.folder / file).open("wb") as stream:
@@ -124,15 +140,27 @@ class FolderStorage:
     def has_release(self, name: str) -> bool:
         return (self.root / name).is_dir()
 
+    def _release_folder(self, name: str) -> Path:
+        folder = self.root / name
+        if folder.is_symlink():
+            raise refuse_link(folder)
+        return folder
+
     def read(self, name: str, file: str) -> bytes:
-        return (self.root / name / file).read_bytes()
+        path = self._release_folder(name) / file
+        try:
+            return read_not_following(path)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise refuse_link(path) from None
+            raise
 
     @contextlib.contextmanager
     def attempt(self, name: str) -> Iterator[FolderAttempt]:
         temp = self.root / temporary_name()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self.clean_leftovers()
+            self.leftovers(remove=True)
             temp.mkdir()
             yield FolderAttempt(name, temp)
         finally:
@@ -144,7 +172,13 @@ class FolderStorage:
         """Exclusive lock on the archive, held while a change is made visible."""
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / LOCK_FILE
-        with path.open("a+") as handle:
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise refuse_link(path) from None
+            raise ArchiveError(f"{path}: cannot write: {error.strerror or error}") from None
+        with os.fdopen(descriptor, "r+b") as handle:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
             while True:
                 try:
@@ -164,6 +198,9 @@ class FolderStorage:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def claim_sequence(self, after: int) -> int:
+        return after + 1  # the lock is held: no other commit runs
+
     def commit(self, attempt: Attempt, document: bytes, *, replace: bool) -> None:
         if not isinstance(attempt, FolderAttempt):
             raise TypeError(f"not an attempt of this archive: {attempt!r}")
@@ -180,7 +217,7 @@ class FolderStorage:
         elif final.exists():
             # Two renames, not one: the old release is moved aside under a name that says
             # what it is, so that a writer killed between them leaves it to be put back
-            # (clean_leftovers) rather than deleted with the other leftovers.
+            # (leftovers) rather than deleted with the other leftovers.
             trash = (
                 self.root
                 / f"{TEMP_PREFIX}{os.getpid()}-{_REPLACED}-{secrets.token_hex(4)}-{attempt.name}"
@@ -200,21 +237,22 @@ class FolderStorage:
     def rewrite_document(self, name: str, document: bytes) -> None:
         write_atomically(self.root / name / RELEASE_FILE, document, durable=True)
 
-    def clean_leftovers(self) -> list[Leftover]:
-        """Remove temporary folders and files of writers that no longer run.
+    def leftovers(self, *, remove: bool) -> list[Leftover]:
+        """Temporary folders and files of writers that no longer run; removed if ``remove``.
 
         They lie at the top of the archive (a release being written) or inside a release (a
         ``release.json`` being replaced). A release a dead writer had moved aside to replace
-        it is put back when nothing took its place.
+        it is put back when nothing took its place. A link is removed as a link: nothing
+        outside the archive is ever touched, and folders that are links are not looked into.
         """
-        removed: list[Leftover] = []
+        found: list[Leftover] = []
         if not self.root.is_dir():
-            return removed
+            return found
         entries = list(self.root.iterdir())
         entries += [
             inner
             for folder in entries
-            if folder.is_dir() and not folder.name.startswith(".")
+            if _real_folder(folder) and not folder.name.startswith(".")
             for inner in folder.iterdir()
         ]
         for entry in entries:
@@ -223,19 +261,59 @@ class FolderStorage:
             owner, _, rest = entry.name[len(TEMP_PREFIX) :].partition("-")
             if owner.isdigit() and _pid_alive(int(owner)):
                 continue
+            if not remove:
+                found.append(Leftover(str(entry)))
+                continue
             if rest.startswith(f"{_REPLACED}-") and entry.parent == self.root:
                 name = rest.split("-", 2)[-1]
                 with self.lock():
-                    if is_release_name(name) and entry.is_dir() and not (self.root / name).exists():
-                        entry.rename(self.root / name)
-                        removed.append(Leftover(str(entry), restored_as=str(self.root / name)))
+                    if (
+                        is_release_name(name)
+                        and _real_folder(entry)
+                        and not _exists(self.root / name)
+                    ):
+                        try:
+                            entry.rename(self.root / name)
+                        except OSError as error:
+                            found.append(Leftover(str(entry), error=_reason(error)))
+                            continue
+                        found.append(
+                            Leftover(str(entry), removed=True, restored_as=str(self.root / name))
+                        )
                         continue
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(Leftover(str(entry)))
-        return removed
+            found.append(_remove(entry))
+        return found
 
     def cache_folder(self, name: str) -> Path:
-        return self.root / name / CACHE_DIR
+        folder = self._release_folder(name) / CACHE_DIR
+        if folder.is_symlink():
+            raise refuse_link(folder)
+        return folder
+
+
+def _real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path``, a dangling link included."""
+    return path.exists() or path.is_symlink()
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
+
+
+def _remove(entry: Path) -> Leftover:
+    """Remove a leftover (a link as a link) and say whether it is really gone."""
+    problem = "still there"
+    try:
+        if _real_folder(entry):
+            shutil.rmtree(entry)  # removes links inside as links, never follows them
+        else:
+            entry.unlink(missing_ok=True)
+    except OSError as error:
+        problem = _reason(error)
+    if _exists(entry):
+        return Leftover(str(entry), error=problem)
+    return Leftover(str(entry), removed=True)

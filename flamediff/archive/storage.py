@@ -12,7 +12,8 @@ no lock:
   create-if-absent put, so that of two writers of one name exactly one wins;
 - readers see a release only once its ``release.json`` exists, and verify its run files
   against it;
-- whatever a dead writer left behind is found by :meth:`Storage.clean_leftovers`.
+- whatever a dead writer left behind is found by :meth:`Storage.leftovers`, and
+  removed only when asked (``flamediff check --repair``, and a local folder's next writer).
 
 Errors: a missing object raises FileNotFoundError, a commit that finds the name taken (and
 may not replace it) raises FileExistsError, anything else the store cannot do raises OSError.
@@ -29,10 +30,16 @@ from typing import BinaryIO, Protocol
 
 @dataclass(frozen=True, slots=True)
 class Leftover:
-    """What a writer that died left in the archive: removed, or a release put back."""
+    """What a writer that died left in the archive, and what was done about it.
+
+    ``removed``: it is gone (False when only listed, or when removing it failed, then
+    ``error`` says why). ``restored_as``: a release moved aside, put back under its name.
+    """
 
     path: str
+    removed: bool = False
     restored_as: str | None = None
+    error: str | None = None
 
 
 class Attempt(Protocol):
@@ -46,6 +53,11 @@ class Attempt(Protocol):
     @property
     def cache_folder(self) -> Path | None:
         """Where derived caches of these run files go on the local disk, if anywhere."""
+        ...
+
+    def file_name(self, run_file: str) -> str:
+        """The name under which this attempt stores ``run_file`` (``run-01.folded.gz``), as
+        ``release.json`` will record it: unique to the attempt where the store needs it."""
         ...
 
     def open_run(self, file: str) -> AbstractContextManager[BinaryIO]:
@@ -93,6 +105,10 @@ class Storage(Protocol):
         """
         ...
 
+    def claim_sequence(self, after: int) -> int:
+        """A capture-order number above ``after`` that no other commit gets (under the lock)."""
+        ...
+
     def commit(self, attempt: Attempt, document: bytes, *, replace: bool) -> None:
         """Make ``attempt`` release ``attempt.name`` with ``document`` as its ``release.json``.
 
@@ -105,8 +121,9 @@ class Storage(Protocol):
         """Replace the ``release.json`` of release ``name`` atomically (under the lock)."""
         ...
 
-    def clean_leftovers(self) -> list[Leftover]:
-        """Remove what writers that no longer run left behind; say what was done."""
+    def leftovers(self, *, remove: bool) -> list[Leftover]:
+        """What writers that no longer run left behind; with ``remove``, removed (or put
+        back). Each says only what was really done."""
         ...
 
     def cache_folder(self, name: str) -> Path | None:

@@ -7,7 +7,7 @@ every k: with SIGKILL (`kill -9`, the OOM killer, a cancelled CI job) or with
 KeyboardInterrupt (Ctrl-C, and SIGTERM, which the CLI turns into one). Line by line covers
 every gap between two file-system steps the archive takes. After each stop the archive shows
 the state before the write or the state after it, whole; after the next writer, or
-`flamediff check`, no leftover remains.
+`flamediff check --repair`, no leftover remains.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def each_stop(action: Callable[[], object], how: str, check: Callable[[int, int]
 
 
 def assert_clean_after_next_writer(archive: Archive) -> None:
-    # What every writer does first (Archive.writer), and `flamediff check` too.
+    # What every writer does first (Archive.writer), and `flamediff check --repair` too.
     archive.clean_leftovers()
     assert leftovers(archive.root) == []
     assert archive.check() == []
@@ -211,7 +211,7 @@ def test_import_killed_while_committing_is_invisible_then_cleaned(
         code, _ = stopped(quiet_import, k, "kill")
         assert code in (KILLED, 0)
         assert archive.names() in (["v1"], ["v1", "v2"])
-        assert main(["check", "--archive", str(archive.root)]) == 0
+        assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
         assert leftovers(archive.root) == []
         shutil.rmtree(archive.root / "v2", ignore_errors=True)
 
@@ -225,9 +225,16 @@ def test_check_removes_leftovers_of_dead_writers_and_keeps_those_of_live_ones(
     (archive.root / "v1" / f"{TEMP_PREFIX}{dead}-release.json").write_text("{", encoding="utf-8")
     live = archive.root / f"{TEMP_PREFIX}{os.getpid()}-beef"
     live.mkdir()
-    assert main(["check", "--archive", str(archive.root)]) == 0
+    before = leftovers(archive.root)
+    assert main(["check", "--archive", str(archive.root)]) == 0  # only reads
     err = capsys.readouterr().err
-    assert f"removed leftover {archive.root / f'{TEMP_PREFIX}{dead}-abcd'} of an interrupted" in err
+    stale = archive.root / f"{TEMP_PREFIX}{dead}-abcd"
+    assert f"leftover {stale} of an interrupted writer; `flamediff check --repair` removes" in err
+    assert "removed" not in err
+    assert leftovers(archive.root) == before
+    assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
+    err = capsys.readouterr().err
+    assert f"removed leftover {stale} of an interrupted" in err
     assert leftovers(archive.root) == [live.name]
 
 
@@ -236,7 +243,7 @@ def test_check_puts_back_a_release_a_dead_writer_had_moved_aside(archive: Archiv
     aside = archive.root / f"{TEMP_PREFIX}{dead}-replaced-0123abcd-v1"
     (archive.root / "v1").rename(aside)
     assert archive.names() == []
-    assert main(["check", "--archive", str(archive.root)]) == 0
+    assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
     assert f"put back {archive.root / 'v1'}, moved aside by an interrupted --force" in (
         capsys.readouterr().err
     )
