@@ -73,8 +73,14 @@ RUN_GZIP_LEVEL = 1
 
 
 def open_storage(location: str | Path) -> Storage:
-    """The storage at ``location``: a local folder."""
-    return FolderStorage(Path(location))
+    """The storage at ``location``: a URL (``s3://bucket/prefix``, see
+    :mod:`flamediff.archive.remote`), a ``file://`` URL or a local folder."""
+    from flamediff.archive.remote import RemoteStorage, is_url
+
+    text = str(location)
+    if is_url(text):
+        return RemoteStorage(text)
+    return FolderStorage(Path(text.removeprefix("file://")))
 
 
 @dataclass(frozen=True, slots=True)

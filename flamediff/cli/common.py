@@ -17,14 +17,20 @@ from flamediff.config import Settings, load_settings
 from flamediff.vocabulary import TableFormat
 
 
-def open_archive(archive: Path | None, *groups: object) -> tuple[Archive, Settings]:
+def open_archive(archive: str | None, *groups: object) -> tuple[Archive, Settings]:
     """The archive and the settings: ``[tool.flamediff]`` with the options of ``groups``
     (see :func:`flamediff.cli.options.apply_to`) and ``--archive`` applied."""
+    from flamediff.archive.remote import is_url
     from flamediff.cli.options import apply_to
+    from flamediff.config import ARCHIVE_ENV
 
     settings = apply_to(load_settings(), *groups)
+    # A URL (s3://...) is kept as written: as a Path its '//' would collapse.
+    location = str(archive) if archive is not None else os.environ.get(ARCHIVE_ENV, "")
+    if is_url(location):
+        return Archive(location), settings
     if archive is not None:
-        settings = replace(settings, archive=archive)
+        settings = replace(settings, archive=Path(archive))
     return Archive(settings.archive), settings
 
 
