@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from builders import profile
 
 from flamediff.archive import FORMAT_VERSION, Archive, utc_now
-from flamediff.errors import ArchiveError, InputError
-from flamediff.model import Justification, ReleaseInfo, RunInfo
+from flamediff.errors import ArchiveError
+from flamediff.model import Justification, ProfilerInfo, ReleaseInfo, RunInfo
 
 RUNS = [profile("main (a.py:1);work (a.py:5) 7", " 2"), profile("main (a.py:1) 4")]
 
@@ -36,6 +38,52 @@ def test_a_release_round_trips_with_its_runs_and_metadata(tmp_path: Path) -> Non
     document = json.loads((archive.root / "v1" / "release.json").read_text())
     assert document["format_version"] == FORMAT_VERSION
     assert (archive.root / "v1" / "release.json").read_text().endswith("}\n")
+
+
+def test_release_json_records_the_profiler_and_each_run_file_by_its_sha256(
+    tmp_path: Path,
+) -> None:
+    archive = Archive(tmp_path)
+    profiler = ProfilerInfo("py-spy", "0.4.1", (("rate_hz", "100"), ("native", "true")))
+    with archive.writer("v1") as writer:
+        writer.add_run(RUNS[0], RunInfo(RUNS[0].total, 1.5, 0, cpu_seconds=1.25))
+        writer.add_run(RUNS[1], RunInfo(RUNS[1].total, 1.5, 0, probe_seconds=0.5))
+        writer.commit(ReleaseInfo(name="v1", created=utc_now(), profiler=profiler))
+    document = json.loads((tmp_path / "v1" / "release.json").read_text())
+    assert document["format_version"] == 2
+    assert "py_spy_version" not in document
+    assert document["profiler"] == {
+        "name": "py-spy",
+        "version": "0.4.1",
+        "options": [["rate_hz", "100"], ["native", "true"]],
+    }
+    for run in document["runs"]:
+        data = (tmp_path / "v1" / run["file"]).read_bytes()
+        assert run["sha256"] == hashlib.sha256(data).hexdigest()
+    info = archive.info("v1")
+    assert info.profiler == profiler
+    assert [(r.cpu_seconds, r.probe_seconds) for r in info.runs] == [(1.25, None), (None, 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        ({"sha256": "ABC"}, "runs[0].sha256 must be 64 hex digits, not 'ABC'"),
+        ({"sha256": None}, "runs[0].sha256 must be 64 hex digits, not None"),
+        ({"sha256": "a" * 64 + "\n"}, "runs[0].sha256 must be 64 hex digits"),
+    ],
+)
+def test_a_format_2_run_without_a_valid_sha256_is_damaged(
+    tmp_path: Path, edit: dict, reason: str
+) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    path = tmp_path / "v1" / "release.json"
+    document = json.loads(path.read_text())
+    document["runs"][0].update(edit)
+    path.write_text(json.dumps(document))
+    with pytest.raises(ArchiveError, match=re.escape(reason)):
+        archive.info("v1")
 
 
 def test_order_is_capture_order_not_name_order(tmp_path: Path) -> None:
@@ -130,7 +178,7 @@ def test_check_names_a_truncated_run_file(tmp_path: Path) -> None:
     problems = archive.check()
     assert len(problems) == 1
     assert str(run) in problems[0]
-    with pytest.raises(InputError, match=r"run-01\.folded\.gz"):
+    with pytest.raises(ArchiveError, match=r"run-01\.folded\.gz: not the run file archived"):
         archive.load("v1")
 
 
@@ -139,8 +187,29 @@ def test_check_notices_counts_that_disagree_with_release_json(tmp_path: Path) ->
     store(archive, "v1")
     with gzip.open(tmp_path / "v1" / "run-02.folded.gz", "wt") as stream:
         stream.write("main (a.py:1) 5\n")
+    document = json.loads((tmp_path / "v1" / "release.json").read_text())
+    for run in document["runs"]:
+        del run["sha256"]  # as a release of format 1 would be
+    document["format_version"] = 1
+    (tmp_path / "v1" / "release.json").write_text(json.dumps(document))
     (problem,) = archive.check()
     assert "holds 5 samples, release.json says 4" in problem
+
+
+def test_a_run_file_edited_with_its_sample_count_unchanged_is_refused(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    # Same 4 samples, another function: only the run file's SHA-256 tells.
+    with gzip.open(tmp_path / "v1" / "run-02.folded.gz", "wt") as stream:
+        stream.write("main (a.py:1);innocent (a.py:9) 4\n")
+    run = tmp_path / "v1" / "run-02.folded.gz"
+    message = f"{run}: not the run file archived (its SHA-256 differs from the one release.json"
+    (problem,) = archive.check()
+    assert problem.startswith(message)
+    for normalised in (False, True):
+        with pytest.raises(ArchiveError) as raised:
+            archive.load("v1", normalised=normalised)
+        assert str(raised.value).startswith(message)
 
 
 def test_unknown_release_names_the_latest(tmp_path: Path) -> None:
@@ -154,8 +223,6 @@ def test_a_release_is_on_disk_before_it_is_visible(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run files, release.json and their folder are synced before the rename, the archive after."""
-    from flamediff import archive as archive_module
-
     events: list[tuple[str, str]] = []
     real_fsync, real_rename = os.fsync, Path.rename
 
@@ -167,7 +234,7 @@ def test_a_release_is_on_disk_before_it_is_visible(
         events.append(("rename", str(target)))
         return real_rename(self, target)
 
-    monkeypatch.setattr(archive_module.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(Path, "rename", rename)
     root = tmp_path / "archive"
     store = Archive(root)

@@ -17,15 +17,21 @@ from flamediff.config import Settings, load_settings
 from flamediff.vocabulary import TableFormat
 
 
-def open_archive(archive: Path | None, *groups: object) -> tuple[Archive, Settings]:
+def open_archive(archive: str | None, *groups: object) -> tuple[Archive, Settings]:
     """The archive and the settings: ``[tool.flamediff]`` with the options of ``groups``
     (see :func:`flamediff.cli.options.apply_to`) and ``--archive`` applied."""
+    from flamediff.archive.remote import is_url
     from flamediff.cli.options import apply_to
     from flamediff.cli.scenarios import one_stream, selected
+    from flamediff.config import ARCHIVE_ENV
 
     settings = load_settings()
+    # A URL (s3://...) is kept as written: as a Path its '//' would collapse.
+    location = str(archive) if archive is not None else os.environ.get(ARCHIVE_ENV, "")
+    if is_url(location):
+        return Archive(location), apply_to(settings, *groups)
     if archive is not None:
-        settings = replace(settings, archive=archive)
+        settings = replace(settings, archive=Path(archive))
     # `--archive` alone names an archive to read as it is, a scenario's included; with
     # `--scenario` it is the root the scenario's archive lies in.
     if archive is None or selected() is not None:

@@ -64,7 +64,7 @@ def history(
     store, settings = open_archive(archive)
     names = store.names()
     if not names:
-        raise ArchiveError(f"the archive {store.root} holds no release yet")
+        raise ArchiveError(f"the archive {store.location} holds no release yet")
     if last is not None:
         if last < 1:
             raise typer.BadParameter("must be at least 1", param_hint="--last")

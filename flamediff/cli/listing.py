@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from flamediff.cli.common import echo, note, open_archive
 from flamediff.cli.options import ArchiveOption, TableFormatOption
 from flamediff.errors import ArchiveError
@@ -27,24 +31,63 @@ def list_releases(
     elif rows:
         echo(render_releases_terminal(rows))
     else:
-        note(f"no releases in {store.root} yet: capture one with `flamediff capture NAME -- CMD`")
+        note(
+            f"no releases in {store.location} yet: capture one with `flamediff capture NAME -- CMD`"
+        )
     for item in damaged:
         note(f"warning: {item.name}: {item.reason}")
 
 
-def check(archive: ArchiveOption = None) -> None:
-    """Verify every release of the archive; exit 2 naming each damaged file."""
+def check(
+    archive: ArchiveOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Also remove what interrupted writers left behind (putting back a release "
+            "a killed --force had moved aside) and damaged cache entries. Without it, check "
+            "only reads.",
+        ),
+    ] = False,
+) -> None:
+    """Verify every release of the archive; exit 2 naming each damaged file.
+
+    Every line says what was found, or what was really done: a removal that failed is
+    reported as failed, and counts as a problem.
+    """
+    from flamediff.archive.cache import remove_entry
+
     store, _ = open_archive(archive)
-    if not store.root.is_dir():
-        raise ArchiveError(f"{store.root}: no archive here")
-    for leftover in store.clean_leftovers():
-        if leftover.restored_as is None:
+    if not store.storage.present():
+        raise ArchiveError(f"{store.location}: no archive here")
+    failures: list[str] = []
+    for leftover in store.clean_leftovers() if repair else store.leftovers():
+        if leftover.error is not None:
+            failures.append(f"could not remove leftover {leftover.path}: {leftover.error}")
+        elif leftover.restored_as is not None:
+            note(f"put back {leftover.restored_as}, moved aside by an interrupted --force")
+        elif leftover.removed:
             note(f"removed leftover {leftover.path} of an interrupted writer")
         else:
-            note(f"put back {leftover.restored_as}, moved aside by an interrupted --force")
-    problems = store.check()
+            note(
+                f"leftover {leftover.path} of an interrupted writer; "
+                "`flamediff check --repair` removes it"
+            )
+    found = store.inspect()
+    problems = list(found.problems)
+    for path, reason in found.caches:
+        if not repair:
+            problems.append(f"{path}: {reason}; `flamediff check --repair` removes it")
+            continue
+        error = remove_entry(path)
+        if error is None:
+            note(f"removed damaged cache entry {path} ({reason})")
+        else:
+            failures.append(f"could not remove damaged cache entry {path}: {error}")
     for problem in problems:
         note(f"damaged: {problem}")
-    if problems:
-        raise ArchiveError(f"{store.root}: {len(problems)} problem(s) found")
-    note(f"{store.root}: {len(store.names())} releases, all sound")
+    for failure in failures:
+        note(failure)
+    if problems or failures:
+        raise ArchiveError(f"{store.location}: {len(problems) + len(failures)} problem(s) found")
+    note(f"{store.location}: {len(store.names())} releases, all sound")

@@ -29,11 +29,11 @@ from flamediff.config import Settings
 from flamediff.vocabulary import Metric, Normalisation, SortKey, TableFormat
 
 ArchiveOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--archive",
-        help="Archive folder. Default: $FLAMEDIFF_ARCHIVE, then `archive` in "
-        "[tool.flamediff], then .flamediff/ here.",
+        help="Archive folder, or a URL such as s3://bucket/prefix. Default: "
+        "$FLAMEDIFF_ARCHIVE, then `archive` in [tool.flamediff], then .flamediff/ here.",
         show_default=False,
     ),
 ]

@@ -43,14 +43,22 @@ def selected() -> str | None:
 
 
 def open_scenarios(
-    archive: Path | None, only: str | None, *groups: object
+    archive: str | None, only: str | None, *groups: object
 ) -> list[tuple[Scenario, Archive]]:
     """The scenarios to run, each with its archive and its settings, flags applied last."""
+    from flamediff.archive.remote import is_url
     from flamediff.cli.options import apply_to
 
     settings = load_settings()
+    if archive is not None and is_url(archive):
+        if settings.scenarios:
+            raise ConfigError("scenarios keep their archives in folders: give --archive a folder")
+        (only_one,) = scenarios_of(settings, only=None)
+        return [
+            (replace(only_one, settings=apply_to(only_one.settings, *groups)), Archive(archive))
+        ]
     if archive is not None:
-        settings = replace(settings, archive=archive)
+        settings = replace(settings, archive=Path(archive))
     chosen = scenarios_of(settings, only=only or selected())
     return [
         (replace(s, settings=apply_to(s.settings, *groups)), Archive(s.settings.archive))

@@ -19,7 +19,7 @@ import io
 import os
 import zlib
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from flamediff.errors import InputError
 from flamediff.formats.collapsed import (
@@ -35,6 +35,7 @@ from flamediff.model import Profile
 __all__ = [
     "parse_collapsed",
     "parse_speedscope",
+    "read_profile_bytes",
     "read_profiles",
     "write_collapsed",
     "write_diff_folded",
@@ -55,27 +56,45 @@ def read_profiles(path: Path, *, rate_hz: float | None = None) -> list[tuple[str
     not a positive number raises ValueError.
     """
     path = Path(path)
-    where = str(path)
     try:
         with path.open("rb") as raw:
-            stream: io.BufferedReader | _BoundedGzip = raw
-            if raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
-                compressed = os.fstat(raw.fileno()).st_size
-                allowance = max(MIN_EXPANDED_BYTES, MAX_EXPANSION_RATIO * compressed)
-                stream = _BoundedGzip(gzip.GzipFile(fileobj=raw, mode="rb"), allowance, where)
-            with stream:
-                # peek() returns what is buffered (up to 8 KiB here) without consuming it, so
-                # detection works on pipes as well as files.
-                if _looks_like_json(stream.peek(1)):
-                    return parse_speedscope(stream.read(), where, rate_hz=rate_hz)
-                return [(path.name, parse_collapsed(decode_lines(stream, where), where))]
+            compressed = os.fstat(raw.fileno()).st_size
+            return _read_stream(raw, str(path), path.name, rate_hz, compressed)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise InputError(path, f"cannot read file: {reason}") from None
+
+
+def read_profile_bytes(
+    data: bytes, where: str, *, name: str, rate_hz: float | None = None
+) -> list[tuple[str, Profile]]:
+    """:func:`read_profiles` of a file's bytes already in memory; ``where`` names it in errors
+    and a folded profile is named ``name``."""
+    try:
+        return _read_stream(io.BufferedReader(io.BytesIO(data)), where, name, rate_hz, len(data))
+    except OSError as error:
+        raise InputError(where, f"cannot read: {(error.strerror or str(error)).lower()}") from None
+
+
+def _read_stream(
+    raw: io.BufferedReader[Any], where: str, name: str, rate_hz: float | None, size: int
+) -> list[tuple[str, Profile]]:
+    """``size``: the bytes of the file as stored, which bound how far gzip may expand it."""
+    try:
+        stream: io.BufferedReader | _BoundedGzip = raw
+        if raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
+            allowance = max(MIN_EXPANDED_BYTES, MAX_EXPANSION_RATIO * size)
+            stream = _BoundedGzip(gzip.GzipFile(fileobj=raw, mode="rb"), allowance, where)
+        with stream:
+            # peek() returns what is buffered (up to 8 KiB here) without consuming it, so
+            # detection works on pipes as well as files.
+            if _looks_like_json(stream.peek(1)):
+                return parse_speedscope(stream.read(), where, rate_hz=rate_hz)
+            return [(name, parse_collapsed(decode_lines(stream, where), where))]
     except EOFError:
         raise InputError(where, "truncated gzip data") from None
     except (gzip.BadGzipFile, zlib.error) as error:
         raise InputError(where, f"corrupt gzip data ({str(error).lower()})") from None
-    except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise InputError(where, f"cannot read file: {reason}") from None
 
 
 class _BoundedGzip:

@@ -1,12 +1,13 @@
 """A writer stopped at any point never loses a release nor shows half of one.
 
 A forked child writes to the archive (a new release, a forced replacement, a recorded
-justification) and is stopped after its k-th executed line of flamediff/archive.py, for
+justification) and is stopped after its k-th executed line of the archive's code on the local
+backend (the flamediff/archive/ package and flamediff/files.py, its atomic writer), for
 every k: with SIGKILL (`kill -9`, the OOM killer, a cancelled CI job) or with
 KeyboardInterrupt (Ctrl-C, and SIGTERM, which the CLI turns into one). Line by line covers
 every gap between two file-system steps the archive takes. After each stop the archive shows
 the state before the write or the state after it, whole; after the next writer, or
-`flamediff check`, no leftover remains.
+`flamediff check --repair`, no leftover remains.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ from typing import Any
 import pytest
 
 import flamediff.archive
+import flamediff.archive.local
+import flamediff.files
 from flamediff.archive import TEMP_PREFIX, Archive, utc_now
 from flamediff.cli import main
 from flamediff.model import Justification, Profile, ReleaseInfo, RunInfo
 
-ARCHIVE_SOURCE = flamediff.archive.__file__
+ARCHIVE_SOURCES = frozenset(
+    {str(path) for path in Path(flamediff.archive.__file__).parent.glob("*.py")}
+    | {flamediff.files.__file__}
+)
 OLD = (Profile({("main (a.py:1)", "old (a.py:2)"): 5}), Profile({("main (a.py:1)",): 3}))
 NEW = (Profile({("main (a.py:1)", "new (a.py:3)"): 7}),)
 KILLED, INTERRUPTED = -signal.SIGKILL, 130
@@ -60,10 +66,10 @@ def leftovers(root: Path) -> list[str]:
 
 
 def stopped(action: Callable[[], object], stop_at: int | None, how: str) -> tuple[int, int]:
-    """Run ``action`` in a forked child, stopped at its ``stop_at``-th line of archive.py.
+    """Run ``action`` in a forked child, stopped at its ``stop_at``-th line of the archive.
 
     Returns the child's exit (0 done, 130 interrupted, -9 killed, 1 any other exception)
-    and how many lines of archive.py it executed.
+    and how many lines of the archive's code it executed.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -84,7 +90,7 @@ def stopped(action: Callable[[], object], stop_at: int | None, how: str) -> tupl
                 return line
 
             def call(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-                return line if frame.f_code.co_filename == ARCHIVE_SOURCE else None
+                return line if frame.f_code.co_filename in ARCHIVE_SOURCES else None
 
             sys.settrace(call)
             try:
@@ -117,7 +123,7 @@ def each_stop(action: Callable[[], object], how: str, check: Callable[[int, int]
 
 
 def assert_clean_after_next_writer(archive: Archive) -> None:
-    # What every writer does first (Archive.writer), and `flamediff check` too.
+    # What every writer does first (Archive.writer), and `flamediff check --repair` too.
     archive.clean_leftovers()
     assert leftovers(archive.root) == []
     assert archive.check() == []
@@ -151,7 +157,7 @@ def test_a_forced_replacement_keeps_the_old_release_or_the_new_one(
     archive: Archive, how: str, swap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if swap == "two-renames":  # where the system cannot swap two folders in one step
-        monkeypatch.setattr(flamediff.archive, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(flamediff.archive.local, "_exchange", lambda first, second: False)
 
     def check(k: int, code: int) -> None:
         if swap == "exchange":
@@ -205,7 +211,7 @@ def test_import_killed_while_committing_is_invisible_then_cleaned(
         code, _ = stopped(quiet_import, k, "kill")
         assert code in (KILLED, 0)
         assert archive.names() in (["v1"], ["v1", "v2"])
-        assert main(["check", "--archive", str(archive.root)]) == 0
+        assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
         assert leftovers(archive.root) == []
         shutil.rmtree(archive.root / "v2", ignore_errors=True)
 
@@ -219,9 +225,16 @@ def test_check_removes_leftovers_of_dead_writers_and_keeps_those_of_live_ones(
     (archive.root / "v1" / f"{TEMP_PREFIX}{dead}-release.json").write_text("{", encoding="utf-8")
     live = archive.root / f"{TEMP_PREFIX}{os.getpid()}-beef"
     live.mkdir()
-    assert main(["check", "--archive", str(archive.root)]) == 0
+    before = leftovers(archive.root)
+    assert main(["check", "--archive", str(archive.root)]) == 0  # only reads
     err = capsys.readouterr().err
-    assert f"removed leftover {archive.root / f'{TEMP_PREFIX}{dead}-abcd'} of an interrupted" in err
+    stale = archive.root / f"{TEMP_PREFIX}{dead}-abcd"
+    assert f"leftover {stale} of an interrupted writer; `flamediff check --repair` removes" in err
+    assert "removed" not in err
+    assert leftovers(archive.root) == before
+    assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
+    err = capsys.readouterr().err
+    assert f"removed leftover {stale} of an interrupted" in err
     assert leftovers(archive.root) == [live.name]
 
 
@@ -230,7 +243,7 @@ def test_check_puts_back_a_release_a_dead_writer_had_moved_aside(archive: Archiv
     aside = archive.root / f"{TEMP_PREFIX}{dead}-replaced-0123abcd-v1"
     (archive.root / "v1").rename(aside)
     assert archive.names() == []
-    assert main(["check", "--archive", str(archive.root)]) == 0
+    assert main(["check", "--repair", "--archive", str(archive.root)]) == 0
     assert f"put back {archive.root / 'v1'}, moved aside by an interrupted --force" in (
         capsys.readouterr().err
     )

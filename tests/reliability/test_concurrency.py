@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from builders import REPO, SAMPLES
 
-import flamediff.archive
+import flamediff.archive.local
 from flamediff.archive import LOCK_FILE, TEMP_PREFIX, Archive
 from flamediff.cli import main
 
@@ -150,7 +150,7 @@ def test_a_held_lock_times_out_with_a_clear_message(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "archive"
-    monkeypatch.setattr(flamediff.archive, "LOCK_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(flamediff.archive.local, "LOCK_TIMEOUT_SECONDS", 0.3)
     with holding_lock(root):
         code = main(["import", "v1", str(RUNS[0]), "--archive", str(root)])
     _, err = capsys.readouterr()

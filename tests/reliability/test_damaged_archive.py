@@ -10,6 +10,7 @@ it ends in one ``error:`` line naming the file; the sound releases read as befor
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import math
@@ -121,9 +122,10 @@ ANY_JSON = st.recursive(
     max_leaves=6,
 )
 KEYS = ["format_version", "name", "sequence", "created", "source", "rate_hz", "command",
-        "git_commit", "git_dirty", "python_version", "py_spy_version", "host", "runs",
-        "justifications"]  # fmt: skip
-RUN_KEYS = ["file", "samples", "wall_seconds", "exit_status"]
+        "git_commit", "git_dirty", "python_version", "py_spy_version", "profiler", "host",
+        "runs", "justifications"]  # fmt: skip
+RUN_KEYS = ["file", "samples", "sha256", "wall_seconds", "exit_status", "cpu_seconds",
+            "probe_seconds"]  # fmt: skip
 
 
 @FUZZ
@@ -139,7 +141,7 @@ def test_any_field_of_release_json_edited(
     path = damaged / "v2" / "release.json"
     document = json.loads(path.read_text(encoding="utf-8"))
     if delete:
-        document.pop(key)
+        document.pop(key, None)
     else:
         document[key] = value
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -161,7 +163,7 @@ def test_any_field_of_a_run_edited(
     path = damaged / "v2" / "release.json"
     document = json.loads(path.read_text(encoding="utf-8"))
     if delete:
-        document["runs"][index].pop(key)
+        document["runs"][index].pop(key, None)
     else:
         document["runs"][index][key] = value
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -246,9 +248,10 @@ def test_a_damaged_run_file_is_named(
         path.mkdir()
     archive = Archive(damaged)
     problems = archive.check()
-    if damage != "swap" or index != 4:  # runs 1-4 hold other counts than run 5
-        assert problems, damage
-        assert all(str(path) in problem for problem in problems), problems
+    # Every damage is found, a sound run file swapped in too: release.json records each
+    # run file's SHA-256.
+    assert problems, damage
+    assert all(str(path) in problem for problem in problems), problems
     assert_damage_is_contained(damaged, path)
 
 
@@ -263,3 +266,19 @@ def test_check_reports_every_damaged_release_at_once(template: Path, tmp_path: P
     assert re.search(rf"damaged: {re.escape(str(damaged / 'v1' / 'release.json'))}", err)
     assert re.search(rf"damaged: {re.escape(str(damaged / 'v3' / 'run-02.folded.gz'))}", err)
     assert err.splitlines()[-1] == f"error: {damaged}: 2 problem(s) found"
+
+
+def test_a_run_file_edited_with_its_sample_count_unchanged_fails_every_reader(
+    template: Path, tmp_path: Path
+) -> None:
+    damaged = fresh(template, tmp_path)
+    path = damaged / "v2" / "run-03.folded.gz"
+    total = RUNS[2].total
+    with gzip.open(path, "wt", encoding="utf-8") as stream:
+        stream.write(f"main (a.py:1);innocent (a.py:9) {total}\n")
+    for args in (["gate", "v1", "v2"], ["diff", "v1", "v2"], ["export", "v2"], ["check"]):
+        code, _, err = run(*args, "--archive", str(damaged))
+        assert code == 2, (args, err)
+        line = f"{path}: not the run file archived (its SHA-256 differs from the one release.json"
+        assert line in err, (args, err)
+        assert "Traceback" not in err

@@ -1,0 +1,249 @@
+"""The archive on object storage (``s3://bucket/prefix`` and other fsspec URLs).
+
+An object store has no rename and no lock, so the commit is built on the one atomic step it
+has: a put that only succeeds if the object does not exist yet (S3's ``If-None-Match: *``).
+
+Layout under the URL::
+
+    <name>/release.json                      the commit: written last, create-if-absent
+    <name>/<attempt>-run-01.folded.gz        run files, under a name no other writer uses
+    .sequence/00000007                       capture order, each number claimed once
+
+1. A writer uploads its run files under a fresh attempt id (time and randomness).
+2. It claims the next sequence number by creating ``.sequence/<n>``; when another writer
+   has it, it takes the next one: two writers never share a number.
+3. It creates ``<name>/release.json``, naming its own run files and their SHA-256. Of two
+   writers of one name, exactly one succeeds; the other is told the name is taken. With
+   ``--force`` the document is overwritten instead, and the run files it named become
+   leftovers.
+4. Readers list only releases whose ``release.json`` exists, and verify every run file
+   against it: a release is never visible half-written.
+5. A killed writer leaves run files no ``release.json`` names. ``flamediff check`` lists
+   those older than an hour (younger ones may be a writer at work) and ``check --repair``
+   removes them; readers never do.
+
+Credentials are the backend's own (environment, profile, instance role): nothing here
+reads, stores or prints them. Parsed runs are cached on the local disk, under
+``$XDG_CACHE_HOME/flamediff`` (``~/.cache/flamediff``), never in the bucket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from flamediff.archive.document import RELEASE_FILE, is_release_name
+from flamediff.archive.storage import Attempt, Leftover
+from flamediff.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+SEQUENCE_DIR = ".sequence"
+# A run file no release.json names is a leftover once it is this old; younger, it may belong
+# to a writer still uploading its runs.
+LEFTOVER_AGE = dt.timedelta(hours=1)
+EXTRAS = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` names a remote archive (``scheme://...``), not a local folder."""
+    scheme, separator, _ = location.partition("://")
+    return bool(separator) and scheme.isalnum() and scheme != "file"
+
+
+def _file_system(url: str) -> tuple[AbstractFileSystem, str]:
+    scheme = url.partition("://")[0]
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)  # type: ignore[no-any-return]
+    except ImportError:
+        extra = EXTRAS.get(scheme, scheme)
+        raise ArchiveError(
+            f"{url}: {scheme}:// archives need an extra: pip install 'flamediff[{extra}]'"
+        ) from None
+    except ValueError as error:
+        raise ArchiveError(f"{url}: not an archive location flamediff can open ({error})") from None
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flamediff"
+
+
+@dataclass
+class RemoteAttempt:
+    """Run files uploaded under ``<name>/<attempt>-``; removed unless committed."""
+
+    storage: RemoteStorage
+    name: str
+    attempt: str
+    written: list[str] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def cache_folder(self) -> Path | None:
+        return self.storage.cache_folder(self.name)
+
+    def file_name(self, run_file: str) -> str:
+        return f"{self.attempt}-{run_file}"
+
+    @contextlib.contextmanager
+    def open_run(self, file: str) -> Iterator[BinaryIO]:
+        buffer = io.BytesIO()
+        yield buffer
+        path = self.storage.path(self.name, file)
+        self.written.append(path)
+        self.storage.fs.pipe_file(path, buffer.getvalue())
+
+
+class RemoteStorage:
+    """Releases under a URL of any fsspec file system; see the module docstring."""
+
+    def __init__(self, url: str, fs: AbstractFileSystem | None = None) -> None:
+        self.url = url.rstrip("/")
+        if fs is None:
+            fs, self.root = _file_system(self.url)
+        else:
+            self.root = fs._strip_protocol(self.url)
+        self.fs = fs
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    def path(self, name: str, file: str | None = None) -> str:
+        return f"{self.root}/{name}" if file is None else f"{self.root}/{name}/{file}"
+
+    def describe(self, name: str, file: str | None = None) -> str:
+        return f"{self.url}/{name}" if file is None else f"{self.url}/{name}/{file}"
+
+    def present(self) -> bool:
+        return bool(self.fs.exists(self.root))
+
+    def release_names(self) -> list[str]:
+        self.fs.invalidate_cache(self.root)
+        found = self.fs.glob(f"{self.root}/*/{RELEASE_FILE}")
+        return [path[len(self.root) + 1 :].split("/", 1)[0] for path in found]
+
+    def has_release(self, name: str) -> bool:
+        self.fs.invalidate_cache(self.path(name))
+        return bool(self.fs.exists(self.path(name, RELEASE_FILE)))
+
+    def read(self, name: str, file: str) -> bytes:
+        return bytes(self.fs.cat_file(self.path(name, file)))
+
+    @contextlib.contextmanager
+    def attempt(self, name: str) -> Iterator[RemoteAttempt]:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        attempt = RemoteAttempt(self, name, f"{stamp}-{secrets.token_hex(4)}")
+        try:
+            yield attempt
+        finally:
+            if not attempt.committed:
+                for path in attempt.written:
+                    with contextlib.suppress(OSError):
+                        self.fs.rm_file(path)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        # No lock on an object store: the create-if-absent commit and sequence claims
+        # make concurrent writers safe on their own.
+        yield
+
+    def claim_sequence(self, after: int) -> int:
+        number = after + 1
+        while True:
+            try:
+                self.fs.pipe_file(f"{self.root}/{SEQUENCE_DIR}/{number:08d}", b"", mode="create")
+                return number
+            except FileExistsError:
+                number += 1
+
+    def commit(self, attempt: Attempt, document: bytes, *, replace: bool) -> None:
+        if not isinstance(attempt, RemoteAttempt):
+            raise TypeError(f"not an attempt of this archive: {attempt!r}")
+        path = self.path(attempt.name, RELEASE_FILE)
+        self.fs.pipe_file(path, document, mode="overwrite" if replace else "create")
+        attempt.committed = True
+
+    def rewrite_document(self, name: str, document: bytes) -> None:
+        self.fs.pipe_file(self.path(name, RELEASE_FILE), document)
+
+    def leftovers(self, *, remove: bool) -> list[Leftover]:
+        found: list[Leftover] = []
+        if not self.fs.exists(self.root):
+            return found
+        self.fs.invalidate_cache(self.root)
+        now = dt.datetime.now(dt.UTC)
+        listed: dict[str, set[str]] = {}
+        for path, details in self.fs.find(self.root, detail=True).items():
+            relative = path[len(self.root) + 1 :]
+            name, _, file = relative.partition("/")
+            if name == SEQUENCE_DIR or not file or file == RELEASE_FILE:
+                continue
+            if name not in listed:
+                listed[name] = self._named_files(name)
+            if file in listed[name] or not _older_than(details, now - LEFTOVER_AGE):
+                continue
+            where = f"{self.url}/{relative}"
+            if not remove:
+                found.append(Leftover(where))
+                continue
+            try:
+                self.fs.rm_file(path)
+            except OSError as error:
+                found.append(Leftover(where, error=(error.strerror or str(error)).lower()))
+                continue
+            found.append(Leftover(where, removed=True))
+        return found
+
+    def _named_files(self, name: str) -> set[str]:
+        """The run files the release.json of ``name`` names; every file, when unreadable."""
+        if not is_release_name(name):
+            return set()
+        try:
+            document = json.loads(self.read(name, RELEASE_FILE))
+            return {run["file"] for run in document["runs"]}
+        except FileNotFoundError:
+            return set()  # no release: every run file there is an attempt's
+        except (OSError, ValueError, KeyError, TypeError):
+            return _EVERYTHING  # damaged: check names it; nothing is removed beside it
+
+    def cache_folder(self, name: str) -> Path | None:
+        digest = hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:16]
+        folder = _cache_root() / "remote" / digest / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None  # no local cache: every read parses
+        return folder
+
+
+class _Everything(set[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_EVERYTHING = _Everything()
+
+
+def _older_than(details: dict[str, Any], moment: dt.datetime) -> bool:
+    modified = details.get("LastModified") or details.get("mtime") or details.get("created")
+    if isinstance(modified, int | float):
+        modified = dt.datetime.fromtimestamp(modified, dt.UTC)
+    if not isinstance(modified, dt.datetime):
+        return False  # age unknown: never taken for a leftover
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=dt.UTC)
+    return modified < moment
