@@ -39,7 +39,9 @@ def captured(name, *, work, busy, speed, runs=8, seed=0):
                 run.total / RATE,
                 0,
                 cpu_seconds=sum(cpu.values()) * rng.uniform(0.98, 1.02),
-                probe_seconds=0.005 * speed * rng.uniform(0.95, 1.05),
+                # As measured: a probe runs at the hardware's speed or, when another process
+                # gets in its way, slower (0.0053 s floor, up to 0.0095 s in one capture).
+                probe_seconds=0.005 * speed * (1 + (rng.random() < 0.5) * rng.uniform(0, 0.8)),
             )
         )
     info = ReleaseInfo(name, "2026-01-01T00:00:00Z", rate_hz=RATE, runs=tuple(infos))
@@ -61,8 +63,10 @@ def test_a_change_to_most_functions_on_a_busier_slower_machine_shows_as_it_is() 
     measured = compare(base, head)
     assert measured.attrs["normalisation"] == "measured"
     assert measured.attrs["machine_measured"] is True
+    deltas = [delta(measured, function) for function in WORK]
+    assert float(np.median(deltas)) == pytest.approx(30.0, abs=4.0)
     for function in WORK:
-        assert delta(measured, function) == pytest.approx(30.0, abs=6.0)
+        assert delta(measured, function) == pytest.approx(30.0, abs=10.0)
         assert verdict(measured, function) == "slower"
     assert abs(delta(measured, SETUP)) < 6.0
     assert verdict(measured, SETUP) == "~"
