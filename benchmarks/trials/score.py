@@ -73,14 +73,22 @@ def qualname(function: str) -> str:
 
 
 def names(text: str, culprit: str) -> bool:
-    """Whether `text` names the culprit: its full key, or its qualified name as a word."""
+    """Whether `text` names the culprit: its full key, or its qualified name as a word, or a
+    comprehension or closure defined in it (`Tokenizer.__init__.<locals>.<dictcomp>` is
+    `Tokenizer.__init__`'s own code)."""
     if culprit in text:
         return True
     name = qualname(culprit)
-    return any(
-        part.strip("`*_,.;:()") in (name, name.replace("_", "\\_"))
-        for part in text.replace("->", " ").replace("→", " ").split()
-    )
+    spellings = (name, name.replace("_", "\\_"))
+    for part in text.replace("->", " ").replace("→", " ").split():
+        word = part.strip("`*_,.;:()")
+        if word in spellings:
+            return True
+        if any(part.startswith(f"{spelling}.<locals>") for spelling in spellings):
+            return True
+        if any(part.startswith(f"{spelling}.&lt;locals&gt;") for spelling in spellings):
+            return True
+    return False
 
 
 def judge_rows(rows: list[dict[str, Any]], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
