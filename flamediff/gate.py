@@ -264,16 +264,24 @@ def gate_rows(comparison: pd.DataFrame) -> list[GateRow]:
     ]
 
 
-def judge_row(row: GateRow, policy: GatePolicy, *, no_stats: bool) -> Finding | None:
-    """What the gate says of one row: a block, a warning, a waiver used, or nothing."""
+def judge_row(
+    row: GateRow, policy: GatePolicy, *, no_stats: bool, measured: bool = False
+) -> Finding | None:
+    """What the gate says of one row: a block, a warning, a waiver used, or nothing.
+
+    ``measured``: the machine's speed was measured (the load row is CPU time on one scale).
+    """
     significant = row.significant(policy)
     if row.status == "load" and not policy.block_load:
         if significant and row.regression > policy.warn:
-            return row.finding(
-                "warn",
-                f"the whole load is {row.delta_pct:+.1f}% slower in absolute time "
-                "(the machine's speed on the day of each capture moves this too)",
+            caveat = (
+                "in CPU time, scaled by the machine's measured speed (captured apart, which "
+                "that measure carries only to within about 20% on a busy machine)"
+                if measured
+                else "in absolute time (the machine's speed on the day of each capture moves "
+                "this too)"
             )
+            return row.finding("warn", f"the whole load is {row.delta_pct:+.1f}% slower {caveat}")
         return None
     if row.status != "load" and row.head_share < policy.min_share:
         return None
@@ -475,10 +483,11 @@ def evaluate(
         raise ConfigError("a justification must say why the regression is accepted")
     rows = gate_rows(comparison)
     no_stats = bool(comparison.attrs.get("no_stats")) or not any(row.tested for row in rows)
+    measured = bool(comparison.attrs.get("machine_measured"))
     findings = [
         finding
         for row in rows
-        if (finding := judge_row(row, policy, no_stats=no_stats)) is not None
+        if (finding := judge_row(row, policy, no_stats=no_stats, measured=measured)) is not None
     ]
     capture = capture_warnings(rows, policy, no_stats=no_stats)
     capture += policy_warnings(policy, comparison)

@@ -182,6 +182,11 @@ def whole_load(delta_pct, q_value, noise_floor_pct=2.0):
 def test_the_whole_load_of_captures_made_apart_only_warns():
     result = evaluate(whole_load(40.0, 0.001), policy(hot=("a",)))
     assert result.verdict == "warn"
+    assert "slower in absolute time" in result.warnings[0].reason
+    measured = whole_load(40.0, 0.001)
+    measured.attrs["machine_measured"] = True
+    (warning,) = evaluate(measured, policy(hot=("a",))).warnings
+    assert "slower in CPU time, scaled by the machine's measured speed" in warning.reason
     assert names(result.warnings) == ["<load>"]
 
 

@@ -212,7 +212,12 @@ def footnote(info: dict[str, Any], tested: int) -> list[str]:
     lines = [
         f"n = {info['n_base']} runs of {info['base']}, {info['n_head']} runs of {info['head']}; "
         f"{info['metric']} time per run, median ± half the interquartile range, "
-        f"normalised: {info['normalisation']}; the whole load is absolute.",
+        f"normalised: {info['normalisation']}; the whole load is "
+        + (
+            "its CPU time, on the same scale."
+            if info["normalisation"] == "measured"
+            else "absolute."
+        ),
     ]
     if info["no_stats"]:
         lines.append("No statistics: nothing was tested, so nothing is marked significant.")

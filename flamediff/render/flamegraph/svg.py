@@ -259,7 +259,7 @@ def _root_colour(
     change = _percent_change(before, after) if before else "new"
     mark = {"slower": ", significant", "faster": ", significant", "~": ", not significant"}
     tip = (
-        f"{frame.name} — whole load, absolute: base {_format_amount(before, rate_hz)} → head "
+        f"{frame.name} — whole load: base {_format_amount(before, rate_hz)} → head "
         f"{_format_amount(after, rate_hz)}, {change}{mark.get(str(verdict), '')}"
     )
     return fill, tip
