@@ -182,7 +182,8 @@ def delta_figure(comparison: pd.DataFrame, *, top: int = 15) -> Figure:
             f"{shorten(head, 20)}"
         ]
         if load_rows:
-            subtitle.append(_load_words(load_rows[0], unit))
+            measured = meta.get("normalisation") == "measured"
+            subtitle.append(_load_words(load_rows[0], unit, measured=measured))
         if meta["no_stats"]:
             subtitle.append("no statistics: nothing is marked significant")
         else:
@@ -300,14 +301,14 @@ def _floor_seconds(row: Mapping[str, Any], metric: str) -> float:
     return floor / 100.0 * base
 
 
-def _load_words(row: Mapping[str, Any], unit: str) -> str:
+def _load_words(row: Mapping[str, Any], unit: str, *, measured: bool = False) -> str:
     before, after = float(row["base_self_s"]), float(row["head_self_s"])
     factor, label = _time_scale(max(before, after), unit)
     change = _percent(float(row["delta_pct"]))
     marker = " *" if _significant(row) else ""
     return (
         f"whole load {before * factor:.3g} → {after * factor:.3g} {label} per run, "
-        f"{change}{marker} (absolute)"
+        f"{change}{marker} ({'CPU time, measured scale' if measured else 'absolute'})"
     )
 
 
