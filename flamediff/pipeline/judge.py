@@ -111,8 +111,9 @@ def with_blame(
     }
 
     def explained(finding: Finding) -> Finding:
-        if finding.function == "<load>" or math.isnan(finding.delta_pct):
-            return finding
+        if finding.function == "<load>":
+            text = load_blame(comparison, "s" if in_seconds else "samples")
+            return replace(finding, reason=f"{finding.reason}; {text}") if text else finding
         paths = blame(
             pair.base,
             pair.head,
@@ -151,6 +152,33 @@ def too_few_runs(pair: Pair) -> str | None:
         "runs per release, so nothing here is significant and the gate would refuse to decide; "
         "capture more runs"
     )
+
+
+# Functions named as carrying the whole load's change.
+LOAD_CULPRITS = 3
+
+
+def load_blame(comparison: pd.DataFrame, unit: str) -> str | None:
+    """Where the whole load's change went: the functions that carry most of it, largest first
+    (``most of it in valid_contextj +0.63 s per run (not sampled in the base), ...``)."""
+    from flamediff.analysis.blame import short_name
+
+    load = comparison[comparison["status"] == "load"]
+    rows = comparison[comparison["status"] != "load"]
+    if load.empty or rows.empty:
+        return None
+    change = float(load["impact_s"].iloc[0])
+    if not math.isfinite(change) or change == 0.0:
+        return None
+    moved = rows[(rows["impact_s"] * change) > 0]
+    top = moved.reindex(moved["impact_s"].abs().sort_values(ascending=False).index)
+    named = []
+    for _, row in top.head(LOAD_CULPRITS).iterrows():
+        what = f"{short_name(str(row['function']))} {float(row['impact_s']):+.3g} {unit} per run"
+        if row["status"] == "new":
+            what += " (not sampled in the base)"
+        named.append(what)
+    return f"most of it in {', '.join(named)}" if named else None
 
 
 def recorded_justification(head: Release, base_name: str) -> str | None:
