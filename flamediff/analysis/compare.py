@@ -48,14 +48,21 @@ alpha, test and scale factors; renderers read it.
 Normalisation. Every run's values are divided by a scale factor before medians and tests, so
 the seconds shown are those of a "typical run" of the pair:
 
-- ``"median-ratio"`` (default): median of ratios over the functions present in every run (see
+- ``"auto"`` (default): ``"measured"`` when every run of both releases recorded its CPU time
+  and probe time, else ``"median-ratio"``; ``attrs["machine_measured"]`` says which.
+- ``"measured"``: a function's share of the run's samples times the run's CPU time, divided by
+  the machine's speed from the calibration probe (see :func:`_measured_factors`). It does not
+  assume that most functions are unchanged; the whole-load row is then scaled alike.
+- ``"median-ratio"``: median of ratios over the functions present in every run (see
   :func:`flamediff.analysis.stats.median_ratio_factors`). One load captured three times gave
   505, 918 and 701 samples: a machine 30% slower in one capture makes every function 30%
   slower in it; absolute seconds would then drown a 10% regression
   in ±30% noise, and would flag every function when the base was captured on a faster day.
   Shares remove the machine but are compositional: when a function holding 30% gets twice as
   fast, every untouched function's share rises by 17.6% and would block. The median ratio
-  removes the machine and is moved only by the minority of functions that really changed.
+  removes the machine and is moved only by the minority of functions that really changed,
+  and is wrong when most functions changed (a hot helper called a third more often, a
+  release faster everywhere): it then reports unchanged code as changed.
   Falls back to ``"share"`` (and says so in ``attrs["normalisation"]``) when fewer than three
   functions are present in every run.
 - ``"share"``: factor proportional to the run's total samples.

@@ -111,10 +111,13 @@ class AnalysisOptions:
         typer.Option(
             "--normalise",
             "--normalize",
-            help="median-ratio (default): scale each run by the median ratio over the "
-            "functions, so a slower machine is not blamed on the code; share: fraction of each "
-            "run; absolute: seconds per run, right only for side-by-side captures "
-            "(`flamediff compare`).",
+            help="auto (default): measured where every run recorded its CPU time and the "
+            "calibration probe (every py-spy capture does), else median-ratio, and the report "
+            "says which. measured: each function's share of the run times the run's CPU time, "
+            "over the machine's speed from the probe. median-ratio: scale each run by the "
+            "median ratio over the functions (assumes most functions did not change). share: "
+            "fraction of each run. absolute: seconds per run, right only for side-by-side "
+            "captures (`flamediff compare`).",
             show_default=False,
         ),
     ] = None
