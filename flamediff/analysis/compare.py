@@ -11,7 +11,8 @@ a first row for the whole load. Its columns:
 ``base_self_s``, ``head_self_s``, ``base_total_s``, ``head_total_s`` (float)
     median over the release's runs of the function's self / total time per run, in seconds
     (in samples when a release's sampling rate is unknown, see ``attrs["unit"]``), after the
-    per-run normalisation (see below). The load row holds all samples of the run, absolute.
+    per-run normalisation (see below). The load row holds all samples of the run: absolute,
+    or its CPU time on the measured scale under ``"measured"``.
 ``base_self_lo_s``, ``base_self_hi_s``, ... (float)
     the interquartile range over runs of the same values: the spread.
 ``base_wall_s``, ``head_wall_s`` (float)
@@ -68,8 +69,9 @@ the seconds shown are those of a "typical run" of the pair:
 - ``"share"``: factor proportional to the run's total samples.
 - ``"absolute"``: no factor; right only when base and head were captured side by side.
 
-The whole-load row is always absolute: whether the load as a whole got slower is exactly what
-normalisation removes.
+The whole-load row is absolute, since whether the load as a whole got slower is exactly what a
+normalisation inferred from the functions removes; under ``"measured"`` the factors are the
+machine's, not the functions', so the row is divided by them too.
 """
 
 from __future__ import annotations
