@@ -37,8 +37,10 @@ does not block. Also warnings, never blocks:
 - a comparison made without statistics: nothing is significant there, so functions over
   ``block`` only warn (a block from one or two runs per release, with run-to-run drift of
   ±30%, would mostly be noise);
-- the capture check: functions that could block but whose noise floor exceeds ``block``
-  cannot be gated at that threshold, so a pass would mean little for them.
+- too few runs for any function to reach significance.
+
+Shown beside the verdict without changing it: functions that could block but whose noise
+floor exceeds ``block`` cannot be gated at that threshold (:func:`sparse_capture`).
 
 A justification turns a block into ``accepted``; it does not hide the blocking rows.
 """
@@ -341,16 +343,9 @@ def _block_unless_waived(row: GateRow, policy: GatePolicy) -> Finding:
     return row.finding("block", reason)
 
 
-def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool) -> list[str]:
-    """Why a pass may mean little: no statistics, too few runs, or too sparse a capture.
-
-    Functions that could block but whose noise floor exceeds ``block`` cannot be gated at that
-    threshold.
-    """
-    warnings: list[str] = []
-    if no_stats:
-        warnings.append("compared without statistics: nothing is significant, so nothing can block")
-    gateable = [
+def _beyond_reach(rows: list[GateRow], policy: GatePolicy) -> list[GateRow]:
+    """Functions that could block but whose noise floor is above the block threshold."""
+    return [
         row
         for row in rows
         if row.status == "changed"
@@ -358,13 +353,31 @@ def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool)
         and policy.is_hot(row.function)
         and row.noise_floor_pct > 100.0 * policy.block
     ]
-    hopeless = [row for row in gateable if math.isinf(row.noise_floor_pct)]
-    too_noisy = [row for row in gateable if not math.isinf(row.noise_floor_pct)]
+
+
+def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool) -> list[str]:
+    """Why a pass would mean nothing: no statistics, or too few runs for any function to reach
+    significance. Each turns the verdict into a warning."""
+    warnings: list[str] = []
+    if no_stats:
+        warnings.append("compared without statistics: nothing is significant, so nothing can block")
+    hopeless = [row for row in _beyond_reach(rows, policy) if math.isinf(row.noise_floor_pct)]
     if hopeless:
         warnings.append(
             f"too few runs: {len(hopeless)} function(s) above {_percent(policy.min_share)} "
             f"cannot reach q <= {policy.alpha:g} whatever their change; add runs"
         )
+    return warnings
+
+
+def sparse_capture(rows: list[GateRow], policy: GatePolicy) -> str | None:
+    """Which functions that could block this capture can only see changes larger than
+    ``block``, and what capture would see them; None when every one can be gated.
+
+    Shown with the verdict, but it does not change it: on real captures it is on nearly
+    every report (identical code included), and a gate that always warns is not read.
+    """
+    too_noisy = [row for row in _beyond_reach(rows, policy) if math.isfinite(row.noise_floor_pct)]
     if too_noisy:
         # Pseudo-frames (`<import>`, `<idle>`) come last: the code is what a reader can act on.
         too_noisy.sort(
@@ -382,14 +395,14 @@ def capture_warnings(rows: list[GateRow], policy: GatePolicy, *, no_stats: bool)
             math.ceil(10 * (max(row.noise_floor_pct for row in code) / (100 * policy.block)) ** 2)
             / 10
         )
-        warnings.append(
+        return (
             f"capture too sparse to gate at {_percent(policy.block)}: {len(too_noisy)} "
             f"function(s) above {_percent(policy.min_share)} could only show a change larger "
             f"than that: {named}{f' and {more} more' if more > 0 else ''}; to gate them, "
             f"capture about {times:g}x the runs per release, or about {times:g}x the samples "
             "per run (a higher rate or a longer load) where sampling noise is what limits them"
         )
-    return warnings
+    return None
 
 
 def policy_warnings(policy: GatePolicy, comparison: pd.DataFrame) -> list[str]:
@@ -492,6 +505,9 @@ def evaluate(
     capture = capture_warnings(rows, policy, no_stats=no_stats)
     capture += policy_warnings(policy, comparison)
     verdict = verdict_of(findings, capture, justified=justification is not None)
+    sparse = sparse_capture(rows, policy)
+    if sparse is not None:
+        capture.append(sparse)
     blocking = tuple(finding for finding in findings if finding.level == "block")
     return GateResult(
         verdict=verdict,

@@ -232,15 +232,17 @@ def test_a_regression_within_the_noise_floor_warns():
     assert evaluate(frame, policy(beyond_noise_floor=False)).verdict == "block"
 
 
-def test_a_sparse_capture_warns_so_a_pass_means_something():
+def test_a_sparse_capture_is_said_beside_the_verdict_without_changing_it():
     frame = comparison(("a", 0.0, 0.3, 0.9, "changed", 4.0), ("b", 1.0, 0.02, 0.7, "changed", 25.0))
     result = evaluate(frame, policy())
-    assert result.verdict == "warn"
+    # Nearly every real capture has such a function: a gate that always warned would not be
+    # read, so the pass stands and says what it could not see.
+    assert result.verdict == "pass"
     assert not result.warnings
     assert len(result.capture_warnings) == 1
     assert "b (25%)" in result.capture_warnings[0]
     # Outside the hot list a noisy function cannot block, so it does not matter.
-    assert evaluate(frame, policy(hot=("a",))).verdict == "pass"
+    assert not evaluate(frame, policy(hot=("a",))).capture_warnings
 
 
 def test_too_few_runs_for_any_significance_is_a_capture_warning():
