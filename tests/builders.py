@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,3 +47,11 @@ def import_release(capsys, archive: Path, name: str, files: Sequence[Path], rate
         capsys, "import", name, *map(str, files), "--rate", rate, "--archive", str(archive)
     )
     assert code == 0, err
+
+
+def git(folder: Path, *args: str) -> str:
+    """Run git in ``folder`` as a throwaway author; its output, stripped."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=folder, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip

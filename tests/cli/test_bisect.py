@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from builders import run_cli, sample_runs
+from builders import git, run_cli, sample_runs
 
 from flamediff.capture import runners
 from flamediff.capture.replay import ReplayRunner
 from flamediff.capture.runners import CaptureSettings
 from flamediff.capture.session import Runner
-
-
-def git(folder: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=folder, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import SAMPLES
+from builders import SAMPLES, git
 
 from flamediff.archive import Archive
 
@@ -62,13 +62,6 @@ def test_two_captures_of_the_same_code_pass_the_gate(tmp_path: Path) -> None:
     # identical code to 5%: one chance finding is possible, a block is not.
     assert len(significant) <= 1, significant
     assert report["gate"]["verdict"] in ("pass", "warn")
-
-
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=folder, capture_output=True, check=True,
-    )  # fmt: skip
 
 
 def test_release_re_measures_the_previous_commit_and_blocks_the_regression(

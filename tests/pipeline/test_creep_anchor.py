@@ -1,9 +1,9 @@
 """Which release the creep is measured from: tagged (shipped) and accepted releases."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from builders import git
 
 from flamediff.errors import ConfigError
 from flamediff.model import Justification, ReleaseInfo
@@ -40,21 +40,15 @@ def test_asking_for_a_tag_where_none_was_captured_is_an_error() -> None:
 
 
 def test_tagged_commits_reads_lightweight_and_annotated_tags(tmp_path: Path) -> None:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-            cwd=tmp_path, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-
-    git("init", "-q")
-    git("commit", "-q", "--allow-empty", "-m", "one")
-    first = git("rev-parse", "HEAD")
-    git("tag", "v1")
-    git("commit", "-q", "--allow-empty", "-m", "two")
-    second = git("rev-parse", "HEAD")
-    git("tag", "-a", "v2", "-m", "release two")
-    git("commit", "-q", "--allow-empty", "-m", "three")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "one")
+    first = git(tmp_path, "rev-parse", "HEAD")
+    git(tmp_path, "tag", "v1")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "two")
+    second = git(tmp_path, "rev-parse", "HEAD")
+    git(tmp_path, "tag", "-a", "v2", "-m", "release two")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "three")
     tagged = tagged_commits(tmp_path)
     assert {first, second} <= tagged
-    assert git("rev-parse", "HEAD") not in tagged
+    assert git(tmp_path, "rev-parse", "HEAD") not in tagged
     assert tagged_commits(tmp_path / "nowhere") == frozenset()

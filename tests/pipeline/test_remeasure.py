@@ -5,18 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import git
 
 from flamediff.model import ReleaseInfo
 from flamediff.pipeline.remeasure import Remeasure, checkout, plan, relocate
 
 PYTHON = sys.executable
-
-
-def git(folder: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=folder, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
 
 
 @pytest.fixture
