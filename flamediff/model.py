@@ -169,15 +169,22 @@ class RunInfo:
     exit_status: int | None = None
     cpu_seconds: float | None = None
     probe_seconds: float | None = None
+    sha256: str | None = None  # of the archived run file (archive format 2)
 
 
 @dataclass(frozen=True, slots=True)
 class Justification:
-    """A written reason for accepting a release the gate blocked."""
+    """A written reason for accepting a release the gate blocked.
+
+    ``releases``: the fingerprints of the base and the head it was written against (see
+    :meth:`ReleaseInfo.fingerprint`); it stops applying when either changes, such as a base
+    re-imported with ``--force``. None for justifications recorded before fingerprints.
+    """
 
     base: str
     reason: str
     accepted_at: str
+    releases: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +220,16 @@ class ReleaseInfo:
     @property
     def total_samples(self) -> int:
         return sum(run.samples for run in self.runs)
+
+    def fingerprint(self) -> str | None:
+        """What the release's runs are: the SHA-256 of its run files' SHA-256s, in order, or
+        None when they were not recorded (format 1)."""
+        digests = [run.sha256 for run in self.runs]
+        if not digests or any(digest is None for digest in digests):
+            return None
+        import hashlib
+
+        return hashlib.sha256(":".join(d for d in digests if d).encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ class JustificationDocument(TypedDict):
     base: str
     reason: str
     accepted_at: str
+    releases: NotRequired[list[str]]  # the base's and the head's fingerprints
 
 
 class ProfilerDocument(TypedDict):
@@ -123,11 +124,17 @@ def document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
                 run.get("exit_status"),
                 run.get("cpu_seconds"),
                 run.get("probe_seconds"),
+                run.get("sha256"),
             )
             for run in doc["runs"]
         ),
         justifications=tuple(
-            Justification(j["base"], j["reason"], j["accepted_at"])
+            Justification(
+                j["base"],
+                j["reason"],
+                j["accepted_at"],
+                (j["releases"][0], j["releases"][1]) if j.get("releases") else None,
+            )
             for j in doc.get("justifications", [])
         ),
     )
@@ -189,23 +196,25 @@ def info_to_document(
             )
             for i, run in enumerate(info.runs)
         ],
-        justifications=[
-            JustificationDocument(base=j.base, reason=j.reason, accepted_at=j.accepted_at)
-            for j in info.justifications
-        ],
+        justifications=[_justification_document(j) for j in info.justifications],
     )
+
+
+def _justification_document(justification: Justification) -> JustificationDocument:
+    entry = JustificationDocument(
+        base=justification.base,
+        reason=justification.reason,
+        accepted_at=justification.accepted_at,
+    )
+    if justification.releases is not None:
+        entry["releases"] = list(justification.releases)
+    return entry
 
 
 def with_justification(doc: ReleaseDocument, justification: Justification) -> ReleaseDocument:
     """``doc`` with one more justification; every other field as it was, format included."""
     justifications = [*doc.get("justifications", [])]
-    justifications.append(
-        JustificationDocument(
-            base=justification.base,
-            reason=justification.reason,
-            accepted_at=justification.accepted_at,
-        )
-    )
+    justifications.append(_justification_document(justification))
     return cast(ReleaseDocument, {**doc, "justifications": justifications})
 
 
@@ -342,4 +351,12 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
         for item in justifications
     ):
         return "'justifications' must be a list of objects with base, reason and accepted_at"
+    for item in justifications:
+        fingerprints = item.get("releases")
+        if fingerprints is not None and not (
+            isinstance(fingerprints, list)
+            and len(fingerprints) == 2
+            and all(isinstance(f, str) and _SHA256.fullmatch(f) for f in fingerprints)
+        ):
+            return "a justification's 'releases' must be two SHA-256 fingerprints"
     return None

@@ -181,9 +181,25 @@ def load_blame(comparison: pd.DataFrame, unit: str) -> str | None:
     return f"most of it in {', '.join(named)}" if named else None
 
 
-def recorded_justification(head: Release, base_name: str) -> str | None:
-    """The latest reason recorded for accepting ``head`` against ``base_name``."""
-    reasons = [j.reason for j in head.info.justifications if j.base == base_name]
+def fingerprints(archive: Archive, pair: Pair) -> tuple[str, str] | None:
+    """The archived base's and head's fingerprints (a re-measured base is judged against the
+    archived one's name and code), or None where a release predates them."""
+    base = archive.info(pair.base.name).fingerprint()
+    head = archive.info(pair.head.name).fingerprint()
+    return (base, head) if base is not None and head is not None else None
+
+
+def recorded_justification(
+    head: Release, base_name: str, releases: tuple[str, str] | None = None
+) -> str | None:
+    """The latest reason recorded for accepting ``head`` against ``base_name``, while both
+    releases are still what it was written against: re-importing the base with ``--force``
+    (a +691% regression then) must not keep it accepted."""
+    reasons = [
+        j.reason
+        for j in head.info.justifications
+        if j.base == base_name and (j.releases is None or j.releases == releases)
+    ]
     return reasons[-1] if reasons else None
 
 
@@ -233,7 +249,8 @@ def judge(
     comparison = compare_pair(pair, settings, analysis)
     if decide and not analysis.no_stats:
         refuse_blind_gate(comparison, policy.alpha)
-    earlier = recorded_justification(pair.head, pair.base.name)
+    releases = fingerprints(archive, pair)
+    earlier = recorded_justification(pair.head, pair.base.name, releases)
     result = evaluate(comparison, policy, justification=justification or earlier)
     result = with_blame(result, comparison, pair, analysis.metric)
     if untested is not None:
@@ -247,6 +264,6 @@ def judge(
     if recorded:
         assert justification is not None
         archive.add_justification(
-            pair.head.name, Justification(pair.base.name, justification, utc_now())
+            pair.head.name, Justification(pair.base.name, justification, utc_now(), releases)
         )
     return Judgement(pair, comparison, result, recorded)

@@ -204,3 +204,23 @@ def test_two_single_profiles_diff_untested_and_the_gate_refuses(tmp_path, capsys
     code, _, err = run_cli(capsys, "gate", "a", "b", "--archive", str(archive))
     assert code == 2
     assert "testing needs at least 4" in err
+
+
+def test_a_justification_stops_applying_when_either_release_is_replaced(
+    archive: Path, capsys
+) -> None:
+    assert run_cli(capsys, "gate", "--archive", str(archive))[0] == 1
+    code, _, err = run_cli(capsys, "gate", "--justify", "rules rewrite", "--archive", str(archive))
+    assert code == 0, err
+    assert run_cli(capsys, "gate", "--archive", str(archive))[0] == 0
+    recorded = json.loads((archive / "v2" / "release.json").read_text())["justifications"][-1]
+    assert len(recorded["releases"]) == 2
+    # The base re-imported from other runs: the reason was written against another release.
+    code, _, err = run_cli(
+        capsys, "import", "v1", *map(str, sample_runs("v1")[:6]), "--rate", "500", "--force",
+        "--archive", str(archive),
+    )  # fmt: skip
+    assert code == 0, err
+    code, stdout, _ = run_cli(capsys, "gate", "--archive", str(archive))
+    assert code == 1, stdout
+    assert "rules rewrite" not in stdout
