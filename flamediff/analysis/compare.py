@@ -166,6 +166,9 @@ class CompareOptions:
     ``test``: "count" tests the sample counts with a count model and falls back to the exact
     rank test where it does not hold (see :mod:`flamediff.analysis.counts`); "rank" tests
     every function with the exact rank test.
+    ``side_by_side``: base and head were captured interleaved in one job, so they shared the
+    machine: measured factors then use the runs' CPU time only, not the calibration probe,
+    whose few milliseconds are noisier than the difference it would correct.
     ``sort``, ``top``, ``pattern``: the view: sort key, number of function rows kept, and a
     glob (fnmatch) the function must match. The statistics are computed on all functions first.
     """
@@ -177,6 +180,7 @@ class CompareOptions:
     min_runs: int = default.MIN_RUNS
     no_stats: bool = False
     test: Literal["count", "rank"] = "count"
+    side_by_side: bool = False
     sort: SortKey = default.SORT
     top: int | None = None
     pattern: str | None = None
@@ -293,8 +297,9 @@ def compare_counts(
     run_seconds = run_counts * per_sample
 
     factors, normalisation = _scale_factors(
-        options.normalisation, base, head, self_seconds, self_counts, run_seconds
-    )
+        options.normalisation, base, head, self_seconds, self_counts, run_seconds,
+        side_by_side=options.side_by_side,
+    )  # fmt: skip
     self_values = self_seconds / factors
     total_values = total_seconds / factors
 
@@ -417,6 +422,8 @@ def _scale_factors(
     self_seconds: stats.FloatArray,
     self_counts: stats.IntArray,
     run_seconds: stats.FloatArray,
+    *,
+    side_by_side: bool = False,
 ) -> tuple[stats.FloatArray, str]:
     """Every run's scale factor (base runs first) and the normalisation that made them.
 
@@ -425,7 +432,8 @@ def _scale_factors(
     """
     if asked == "auto" or asked == "measured":
         if base.measured and head.measured:
-            return _measured_factors(base, head, run_seconds), "measured"
+            measured = _measured_factors(base, head, run_seconds, probe=not side_by_side)
+            return measured, "measured"
         if asked == "measured":
             unmeasured = " and ".join(
                 side for side, counts in (("base", base), ("head", head)) if not counts.measured
@@ -448,7 +456,7 @@ def _scale_factors(
 
 
 def _measured_factors(
-    base: FunctionCounts, head: FunctionCounts, run_seconds: stats.FloatArray
+    base: FunctionCounts, head: FunctionCounts, run_seconds: stats.FloatArray, *, probe: bool
 ) -> stats.FloatArray:
     """Factors that turn each run's sampled seconds into CPU seconds of a reference machine.
 
@@ -462,15 +470,17 @@ def _measured_factors(
     median of eight of them differed by 28% between two sides captured interleaved, and
     moved every function of one side by that much. The fastest probe is the hardware's speed
     when nothing got in its way, steady to a few percent; what other processes take from a
-    run is the CPU time's to show.
+    run is the CPU time's to show. Without ``probe`` (captures interleaved in one job, which
+    shared the machine) the speed is taken as equal: an A/A pair captured interleaved still
+    read +27% everywhere from the probes' fastest values on a busy machine.
     """
     assert base.cpu_seconds is not None
     assert head.cpu_seconds is not None
     assert base.probe_seconds is not None
     assert head.probe_seconds is not None
     cpu = np.concatenate([base.cpu_seconds, head.cpu_seconds])
-    base_speed = float(np.min(base.probe_seconds))
-    head_speed = float(np.min(head.probe_seconds))
+    base_speed = float(np.min(base.probe_seconds)) if probe else 1.0
+    head_speed = float(np.min(head.probe_seconds)) if probe else 1.0
     reference = math.sqrt(base_speed * head_speed)
     speed = np.concatenate(
         [np.full(base.runs, base_speed / reference), np.full(head.runs, head_speed / reference)]

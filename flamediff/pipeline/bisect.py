@@ -152,7 +152,7 @@ def side_by_side_judge(
     def blocks(base: Release, head: Release) -> tuple[bool, str]:
         line_level = analysis.line_level
         pair = Pair(analysed(base, line_level=line_level), analysed(head, line_level=line_level))
-        comparison = compare_pair(pair, settings, analysis)
+        comparison = compare_pair(pair, settings, analysis, side_by_side=True)
         if not analysis.no_stats:
             refuse_blind_gate(comparison, policy.alpha)
         result = evaluate(comparison, policy)

@@ -51,7 +51,9 @@ class Judgement:
     recorded: bool = False
 
 
-def compare_options(settings: Settings, analysis: Analysis) -> CompareOptions:
+def compare_options(
+    settings: Settings, analysis: Analysis, *, side_by_side: bool = False
+) -> CompareOptions:
     from flamediff.analysis.compare import CompareOptions
 
     return CompareOptions(
@@ -60,14 +62,19 @@ def compare_options(settings: Settings, analysis: Analysis) -> CompareOptions:
         alpha=settings.alpha,
         min_share=settings.min_share,
         no_stats=analysis.no_stats,
+        side_by_side=side_by_side,
     )
 
 
-def compare_pair(pair: Pair, settings: Settings, analysis: Analysis) -> pd.DataFrame:
-    """The full comparison frame (no view applied): what the gate and every report read."""
+def compare_pair(
+    pair: Pair, settings: Settings, analysis: Analysis, *, side_by_side: bool = False
+) -> pd.DataFrame:
+    """The full comparison frame (no view applied): what the gate and every report read.
+    ``side_by_side``: the pair was captured interleaved in one job."""
     from flamediff.analysis.compare import compare
 
-    return compare(pair.base, pair.head, compare_options(settings, analysis))
+    options = compare_options(settings, analysis, side_by_side=side_by_side)
+    return compare(pair.base, pair.head, options)
 
 
 def policy_of(
@@ -246,7 +253,7 @@ def judge(
         # Two single profiles are the classic "show me the difference": a diff shows the
         # deltas, marked untested, as benchstat does; only the gate refuses to decide.
         analysis = replace(analysis, no_stats=True)
-    comparison = compare_pair(pair, settings, analysis)
+    comparison = compare_pair(pair, settings, analysis, side_by_side=side_by_side)
     if decide and not analysis.no_stats:
         refuse_blind_gate(comparison, policy.alpha)
     releases = fingerprints(archive, pair)

@@ -99,3 +99,16 @@ def test_auto_infers_from_the_functions_when_a_release_was_not_measured_and_says
     assert comparison.attrs["machine_measured"] is False
     with pytest.raises(ConfigError, match="head release's runs lack them"):
         compare(base, unmeasured, CompareOptions(normalisation="measured"))
+
+
+def test_captures_interleaved_in_one_job_ignore_the_probe() -> None:
+    base = captured("v1", work=1.0, busy=1.0, speed=1.0, seed=7)
+    head = captured("v2", work=1.0, busy=1.0, speed=1.0, seed=8)
+    # Identical code on one machine, but every probe of the head happened to be slowed.
+    slowed = tuple(replace(run, probe_seconds=run.probe_seconds * 1.3) for run in head.info.runs)
+    head = Release(replace(head.info, runs=slowed), head.profiles)
+    apart = compare(base, head)
+    assert delta(apart, WORK[0]) < -20.0  # a slower probe taken for a slower machine
+    together = compare(base, head, CompareOptions(side_by_side=True))
+    assert set(together["verdict"]) <= {"~", "untested"}
+    assert abs(delta(together, "<load>")) < 5.0
