@@ -12,6 +12,7 @@ the number of samples taken; processors decide what analysis sees of them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -227,8 +228,6 @@ class ReleaseInfo:
         digests = [run.sha256 for run in self.runs]
         if not digests or any(digest is None for digest in digests):
             return None
-        import hashlib
-
         return hashlib.sha256(":".join(d for d in digests if d).encode("ascii")).hexdigest()
 
 

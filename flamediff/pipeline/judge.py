@@ -134,19 +134,14 @@ def with_blame(
         text = blame_text(paths, "s" if in_seconds else "samples")
         return replace(finding, reason=f"{finding.reason}; {text}") if text else finding
 
-    budget = [BLAMED_FINDINGS]
-
-    def within_budget(finding: Finding) -> Finding:
-        if budget[0] <= 0:
-            return finding
-        budget[0] -= 1
-        return explained(finding)
-
-    return replace(
-        result,
-        blocking=tuple(within_budget(finding) for finding in result.blocking),
-        warnings=tuple(within_budget(finding) for finding in result.warnings),
-    )
+    # Blocks first, then warnings, up to BLAMED_FINDINGS of them in all.
+    findings = [*result.blocking, *result.warnings]
+    shown = [
+        explained(finding) if index < BLAMED_FINDINGS else finding
+        for index, finding in enumerate(findings)
+    ]
+    blocks = len(result.blocking)
+    return replace(result, blocking=tuple(shown[:blocks]), warnings=tuple(shown[blocks:]))
 
 
 def too_few_runs(pair: Pair) -> str | None:
