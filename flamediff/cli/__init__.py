@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import typer
 
-from flamediff import __version__
+from flamediff import __version__, interruption
 from flamediff.cli.bisect import bisect
 from flamediff.cli.capture import capture
 from flamediff.cli.comment import comment
@@ -126,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else BAD_INPUT)
     except Exception as error:  # the boundary: anything else is a bug
+        if interruption.received():  # unless a Ctrl-C surfaced as another error
+            sys.stderr.write("interrupted\n")
+            return INTERRUPTED
         if debugging():
             traceback.print_exc()
         detail = f"{type(error).__name__}: {error}"

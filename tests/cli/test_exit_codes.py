@@ -127,6 +127,49 @@ def test_ctrl_c_inside_a_command_is_an_interruption(
     assert "Traceback" not in err
 
 
+# A Ctrl-C that lands while a C extension initialises surfaces as the import's own error.
+CTRL_C_AS_IMPORT_ERROR = """
+import builtins, os, signal, time
+real_import = builtins.__import__
+
+def importing(name, *args, **kwargs):
+    if name == "flamediff.cli":
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = importing
+from flamediff.entry import run
+run()
+"""
+
+
+def test_ctrl_c_that_surfaces_as_an_import_error_is_an_interruption() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_IMPORT_ERROR], capture_output=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == b"interrupted\n"
+
+
+def test_an_error_after_ctrl_c_inside_a_command_is_an_interruption(
+    archive: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flamediff import interruption
+
+    def interrupted_import(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(interruption, "_received", True)
+        raise ImportError("initialization failed")
+
+    monkeypatch.setattr(flamediff.gate, "evaluate", interrupted_import)
+    code, _, err = run_cli(capsys, "gate", "--archive", str(archive))
+    assert code == 130, err
+    assert "internal error" not in err
+
+
 @pytest.mark.parametrize("delay", [0.4, 0.8])
 def test_ctrl_c_sent_to_a_running_gate_never_reads_as_a_block(archive: Path, delay: float) -> None:
     process = subprocess.Popen(
