@@ -136,13 +136,28 @@ def share(value: float) -> str:
     return f"{100 * value:.1f}%" if math.isfinite(value) else "—"
 
 
-def pvalue_cell(row: dict[str, Any]) -> str:
-    """``q=0.012`` for a tested function, ``p=...`` for the load (tested alone), else empty."""
+def pvalue_cell(row: dict[str, Any], main_test: str = "") -> str:
+    """``q=0.012`` for a tested function, ``p=...`` for the load (tested alone), else empty.
+
+    A function decided by another test than ``main_test`` (the report's, from
+    :func:`main_test`) says which: ``q=0.012 rank`` where the count model did not hold.
+    """
     value = row["p_value"] if row["status"] == "load" else row["q_value"]
     if row["verdict"] == "untested" or not math.isfinite(value):
         return ""
     name = "p" if row["status"] == "load" else "q"
-    return f"{name}={value:.3f}" if value >= 0.001 else f"{name}<0.001"
+    text = f"{name}={value:.3f}" if value >= 0.001 else f"{name}<0.001"
+    decided_by = str(row.get("test") or "")
+    if row["status"] != "load" and main_test and decided_by and decided_by != main_test:
+        text += f" {decided_by}"
+    return text
+
+
+def main_test(info: dict[str, Any]) -> str:
+    """The test that decides a report's rows unless a row says otherwise: ``count`` or ``rank``."""
+    from flamediff.analysis import counts
+
+    return counts.COUNT_TEST if info["test"] == counts.TEST_NAME else counts.RANK_TEST
 
 
 def delta_cell(row: dict[str, Any]) -> str:
@@ -226,6 +241,11 @@ def footnote(info: dict[str, Any], tested: int) -> list[str]:
             f"`*` significant, `~` not: {info['test']}, {info['correction']} q ≤ "
             f"{info['alpha']:g} over {tested} functions of at least "
             f"{100 * info['min_share']:g}% share; unmarked: not tested."
+            + (
+                " `rank` after q: the rank test decided that row."
+                if main_test(info) == "count"
+                else ""
+            )
         )
     return lines
 

@@ -123,7 +123,7 @@ def _table(comparison: pd.DataFrame) -> list[str]:
             f"<td>{_text(cells.time_cell(row, 'head', metric, unit))}</td>"
             f"{delta}{_text(cells.delta_cell(row))}</td>"
             f"<td>{_text(cells.share(float(row['head_share'])))}</td>"
-            f"<td>{_text(cells.pvalue_cell(row))}</td></tr>"
+            f"<td>{_text(cells.pvalue_cell(row, cells.main_test(meta)))}</td></tr>"
         )
     out.append("</tbody></table>")
     tested = cells.tested_family(comparison)

@@ -46,7 +46,7 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
             # `*` and `~` stand alone in their cell, where Markdown gives them no meaning.
             cells.delta_cell(row),
             cells.share(float(row["head_share"])),
-            cells.pvalue_cell(row),
+            cells.pvalue_cell(row, cells.main_test(meta)),
         ]
         lines.append("| " + " | ".join(line) + " |")
     tested = cells.tested_family(comparison)

@@ -65,7 +65,7 @@ def render_terminal(
             cells.time_cell(row, "head", metric, unit),
             Text(cells.delta_cell(row), style=_DELTA_STYLES.get(str(row["verdict"]), "")),
             cells.share(float(row["head_share"])),
-            cells.pvalue_cell(row),
+            cells.pvalue_cell(row, cells.main_test(meta)),
         )
     console.print(table)
     tested = cells.tested_family(comparison)

@@ -85,3 +85,29 @@ def test_the_footnote_counts_the_family_tested_not_the_rows_shown(comparison):
         assert f"Benjamini-Hochberg q ≤ 0.05 over {family} functions" in markdown
     # --top cut the rows shown, not the family behind their q-values.
     assert len(table_lines(report_text(comparison, None, "markdown", top=2))) == 2 + 1 + 2
+
+
+def test_a_row_the_rank_test_decided_says_so_and_the_footnote_explains(comparison):
+    # Where the count model does not hold for a function, the rank test decides its row; a
+    # reader must be able to tell which test a q-value came from.
+    mixed = comparison.copy()
+    mixed.attrs = dict(comparison.attrs)
+    slow = mixed["function"].str.startswith("slow")
+    assert set(comparison.loc[comparison["tested"], "test"]) <= {"count", "rank"}
+    mixed["test"] = mixed["test"].where(~slow, "rank")
+    mixed.loc[~slow & mixed["tested"] & (mixed["status"] != "load"), "test"] = "count"
+    lines = table_lines(render_markdown(mixed))
+    slow_line = next(line for line in lines if line.startswith("| slow"))
+    steady_line = next(line for line in lines if line.startswith("| steady"))
+    assert re.search(r"\| q[<=]\S+ rank \|", slow_line), slow_line
+    assert "rank" not in steady_line
+    assert "`rank` after q: the rank test decided that row." in render_markdown(mixed)
+
+
+def test_a_report_decided_by_the_rank_test_alone_marks_no_row():
+    rank_only = compare(
+        release("v1", runs(1000, 1)), release("v2", runs(1500, 2)), CompareOptions(test="rank")
+    )
+    markdown = render_markdown(rank_only)
+    assert not any(line.rstrip(" |").endswith("rank") for line in table_lines(markdown))
+    assert "after q" not in markdown
