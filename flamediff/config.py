@@ -73,6 +73,7 @@ class Settings:
     archive: Path = DEFAULT_ARCHIVE
     load: tuple[str, ...] = ()
     runs: int = default.RUNS
+    max_runs: int | None = None  # None: MAX_RUNS_FACTOR times runs
     warmup: int = default.WARMUP
     rate: float = default.RATE_HZ
     block: float = default.BLOCK
@@ -108,6 +109,7 @@ _SIMPLE_KEYS = {f.name for f in fields(Settings)} - {
     "hot",
     "anchor",
     "scenarios",
+    "max_runs",
 }
 # A scenario's name is part of paths and report headings: a short word.
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -167,6 +169,10 @@ def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff")
             if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).strip():
                 raise ConfigError(f"{path}: tool.flamediff.anchor must be a release name or -N")
             values["anchor"] = str(raw).strip()
+        elif key == "max_runs":
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                raise ConfigError(f"{path}: {name}.max_runs must be a whole number of runs")
+            values["max_runs"] = raw
         elif key == "hot":
             values["hot"] = (raw,) if isinstance(raw, str) else tuple(map(str, raw))
         elif key in _SIMPLE_KEYS:

@@ -521,6 +521,37 @@ def evaluate(
     )
 
 
+# How loose the first look is: a function whose change points past the warn threshold with
+# q at or under this, yet does not block, is worth more runs (`compare --runs auto`). Under
+# identical code few functions get that far, so a clear case costs no extra runs.
+SCREEN_Q = 0.25
+
+
+def undecided(comparison: pd.DataFrame, policy: GatePolicy) -> list[GateRow]:
+    """Hot functions that more runs could turn into a block: slower than the warn threshold,
+    with q at or under :data:`SCREEN_Q`, and not blocked (or waived) already. Largest share
+    first. Empty when the comparison is clear either way.
+    """
+    if comparison.attrs.get("no_stats"):
+        return []
+    candidates = [
+        row
+        for row in gate_rows(comparison)
+        if row.status == "changed"
+        and row.tested
+        and row.head_share >= policy.min_share
+        and policy.is_hot(row.function)
+        and row.regression > policy.warn
+        and row.q_value <= SCREEN_Q
+    ]
+    open_rows = []
+    for row in candidates:
+        finding = judge_row(row, policy, no_stats=False)
+        if finding is None or finding.level == "warn":
+            open_rows.append(row)
+    return sorted(open_rows, key=lambda row: -row.head_share)
+
+
 def refuse_blind_gate(comparison: pd.DataFrame, alpha: float) -> None:
     """Refuse to pass a release the test could not have blocked whatever its change.
 

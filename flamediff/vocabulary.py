@@ -50,6 +50,10 @@ class TableFormat(StrEnum):
 # ---- defaults: the one place each is set -----------------------------------------------
 
 RUNS: Final = 8
+# `compare` and `release` capture up to this many times `runs` a side where the first look
+# leaves a hot function undecided (flamediff.pipeline.adaptive): a clear case costs nothing
+# more, an unclear one at most this factor.
+MAX_RUNS_FACTOR: Final = 2
 WARMUP: Final = 1
 # 500 Hz rather than py-spy's 100 Hz: five times the samples per run shrink every
 # function's sampling noise by sqrt(5) ~ 2.2x, for about 5% slowdown of the load (measured on

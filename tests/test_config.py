@@ -74,6 +74,8 @@ def test_environment_overrides_the_table(tmp_path: Path, monkeypatch: pytest.Mon
             "empty reason",
         ),
         ('[[tool.flamediff.waiver]]\nfunction = "x"\n', "lacks expires, max_regression, reason"),
+        ("[tool.flamediff]\nmax_runs = 'auto'\n", "max_runs must be a whole number of runs"),
+        ("[tool.flamediff]\nmax_runs = 0\n", "max_runs must be a whole number of runs"),
     ],
 )
 def test_bad_settings_name_the_file(tmp_path: Path, body: str, message: str) -> None:
@@ -82,3 +84,10 @@ def test_bad_settings_name_the_file(tmp_path: Path, body: str, message: str) -> 
         load_settings(tmp_path)
     assert str(path) in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_max_runs_comes_from_the_table(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.flamediff]\nruns = 6\nmax_runs = 20\n")
+    settings = load_settings(tmp_path)
+    assert (settings.runs, settings.max_runs) == (6, 20)
+    assert Settings().max_runs is None  # unset: twice the runs, in compare and release

@@ -51,7 +51,7 @@ from flamediff.analysis.compare import LOAD_ROW, CompareOptions, compare, compar
 from flamediff.analysis.tables import FunctionCounts, function_counts_of
 from flamediff.formats import read_profiles
 from flamediff.formats.collapsed import write_collapsed
-from flamediff.gate import GatePolicy, evaluate
+from flamediff.gate import GatePolicy, evaluate, undecided
 from flamediff.model import Release, ReleaseInfo, RunInfo
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +69,10 @@ HEADS = (
     ("knob_8+20", "knob_8", 0.20),
 )
 BASE = "base"
-METHODS = ("rank", "count")
+# `auto`: the count model with `compare`'s adaptive capture: a first look at `runs` a side,
+# and twice the runs where it leaves a hot function undecided (flamediff.pipeline.adaptive).
+AUTO = "auto"
+METHODS = ("rank", "count", AUTO)
 
 
 def knob_function(knob: str) -> str:
@@ -152,6 +155,8 @@ def capture_pool(pool: Path, cycles: int) -> None:
                     "variant": variant,
                     "samples": captured.info.samples,
                     "wall_seconds": captured.info.wall_seconds,
+                    "cpu_seconds": captured.info.cpu_seconds,
+                    "probe_seconds": captured.info.probe_seconds,
                 }
             )
             if index % 20 == 19:
@@ -198,7 +203,15 @@ def read_pool(pool: Path) -> Pool:
             created="1970-01-01T00:00:00Z",
             rate_hz=manifest["rate_hz"],
             runs=tuple(
-                RunInfo(p.total, run["wall_seconds"], 0)
+                # CPU time and probe: what `compare` measures the machine's speed by (pools
+                # captured before they were recorded have neither).
+                RunInfo(
+                    p.total,
+                    run["wall_seconds"],
+                    0,
+                    cpu_seconds=run.get("cpu_seconds"),
+                    probe_seconds=run.get("probe_seconds"),
+                )
                 for p, run in zip(profiles, runs, strict=True)
             ),
         )
@@ -243,6 +256,8 @@ def pick(counts: FunctionCounts, runs: Sequence[int] | np.ndarray) -> FunctionCo
         counts.total_samples[:, columns],
         counts.run_samples[columns],
         counts.wall_seconds[columns],
+        None if counts.cpu_seconds is None else counts.cpu_seconds[columns],
+        None if counts.probe_seconds is None else counts.probe_seconds[columns],
     )
 
 
@@ -250,7 +265,9 @@ def pick(counts: FunctionCounts, runs: Sequence[int] | np.ndarray) -> FunctionCo
 
 
 def options_of(method: str) -> CompareOptions:
-    return CompareOptions(test=method)  # type: ignore[arg-type]
+    # `compare` captures side by side: CPU time, no probe factor.
+    test = "count" if method == AUTO else method
+    return CompareOptions(test=test, side_by_side=True)  # type: ignore[arg-type]
 
 
 def judge(
@@ -286,16 +303,25 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
     for variant, head_name, knob, regression, count in plan:
         base, head = pool.counts[BASE], pool.counts[head_name]
         target = knob_function(knob)
+        cycles = len(set(pool.cycles[BASE].tolist()))
+        methods = [m for m in METHODS if m != AUTO or 2 * runs <= cycles]
         tally = {
-            m: {"rate": 0, "significant": 0, "load_blocks": 0, "other_blocks": 0} for m in METHODS
+            m: {"rate": 0, "significant": 0, "load_blocks": 0, "other_blocks": 0, "extended": 0}
+            for m in methods
         }
-        floors: dict[str, list[float]] = {m: [] for m in METHODS}
+        floors: dict[str, list[float]] = {m: [] for m in methods}
         for _ in range(count):
-            base_runs, head_runs = draw(pool, head_name, runs, rng)
-            for method in METHODS:
+            drawn = draw(pool, head_name, 2 * runs if AUTO in methods else runs, rng)
+            base_runs, head_runs = drawn[0][:runs], drawn[1][:runs]
+            for method in methods:
                 blocking, comparison = judge(
                     pick(base, base_runs), pick(head, head_runs), method, per_sample
                 )
+                if method == AUTO and undecided(comparison, policy):
+                    tally[method]["extended"] += 1
+                    blocking, comparison = judge(
+                        pick(base, drawn[0]), pick(head, drawn[1]), method, per_sample
+                    )
                 row = comparison[comparison["function"] == target].iloc[0]
                 hit = target in blocking if variant != "A/A" else bool(blocking)
                 tally[method]["rate"] += hit
@@ -305,7 +331,7 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
                 tally[method]["load_blocks"] += LOAD_ROW in blocking
                 tally[method]["other_blocks"] += bool(blocking - {target, LOAD_ROW})
                 floors[method].append(float(row["noise_floor_pct"]))
-        for method in METHODS:
+        for method in methods:
             cells.append(
                 {
                     "variant": variant,
@@ -399,7 +425,8 @@ def table(cells: list[dict[str, Any]], runs: int) -> str:
     """Markdown: one row per variant; per method the block rate and, in brackets, how often
     the knob was significant beyond the block threshold (would block but for its floor)."""
     header = ["variant", "share", "regression"]
-    header += [f"{m}: blocks (significant), floor" for m in METHODS]
+    methods = list(dict.fromkeys(cell["method"] for cell in cells))
+    header += [f"{m}: blocks (significant), floor" for m in methods]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for variant in dict.fromkeys(cell["variant"] for cell in cells):
         row = [cell for cell in cells if cell["variant"] == variant]
@@ -408,13 +435,15 @@ def table(cells: list[dict[str, Any]], runs: int) -> str:
         regression = "A/A" if variant == "A/A" else f"+{100 * first['regression']:.0f}%"
         shown = [
             f"{100 * c['rate']:.1f}% ({100 * c['significant']:.0f}%), {c['knob_floor_pct']:.0f}%"
+            + (f", {100 * c['extended']:.0f}% grew" if c["method"] == AUTO else "")
             for c in row
         ]
         lines.append("| " + " | ".join([variant, share, regression, *shown]) + " |")
     trials = ", ".join(sorted({str(cell["trials"]) for cell in cells}))
     return "\n".join(lines) + (
         f"\n\n{runs} + {runs} runs per compare, drawn from the pool's cycles; {trials} compares "
-        "per cell. A/A: any block; otherwise the knob blocks. Floor: the knob's median noise "
+        "per cell. A/A: any block; otherwise the knob blocks. Grew: how often auto took twice "
+        "the runs. Floor: the knob's median noise "
         "floor.\n"
     )
 

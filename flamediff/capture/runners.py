@@ -23,11 +23,14 @@ class CaptureSettings:
     """How every run of a capture is made.
 
     ``runs`` counted runs after ``warmup`` runs that are thrown away; ``rate_hz`` samples a
-    second; ``subprocesses`` and ``native`` are passed to the profiler.
+    second; ``subprocesses`` and ``native`` are passed to the profiler. ``max_runs``: how
+    many runs a side an interleaved capture may grow to when its first look is undecided
+    (None: ``runs``, never more).
     """
 
     profiler: str = default.PROFILER
     runs: int = default.RUNS
+    max_runs: int | None = None
     warmup: int = default.WARMUP
     rate_hz: float = default.RATE_HZ
     subprocesses: bool = False
@@ -36,6 +39,10 @@ class CaptureSettings:
     def __post_init__(self) -> None:
         if self.runs < 1:
             raise ConfigError(f"--runs must be at least 1, not {self.runs}")
+        if self.max_runs is not None and self.max_runs < self.runs:
+            raise ConfigError(
+                f"--max-runs ({self.max_runs}) cannot be fewer than --runs ({self.runs})"
+            )
         if self.warmup < 0:
             raise ConfigError(f"--warmup cannot be negative, not {self.warmup}")
         if not 0 < self.rate_hz < float("inf"):

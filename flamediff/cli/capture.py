@@ -18,6 +18,7 @@ from flamediff.cli.scenarios import ScenarioOption, open_scenarios
 from flamediff.config import Settings
 from flamediff.errors import ConfigError
 from flamediff.model import Release, ReleaseInfo
+from flamediff.pipeline.adaptive import FirstLook
 from flamediff.pipeline.capture import (
     Captured,
     capture_beside_base,
@@ -62,17 +63,20 @@ def capture_one(
 
 def capture_beside(
     store: Archive, settings: Settings, name: str, command: Sequence[str], base: ReleaseInfo,
-    remeasure: Remeasure, options: CaptureOptions,
-) -> Release:  # fmt: skip
-    """Capture NAME interleaved with the base run again; archive NAME; the base as measured."""
+    remeasure: Remeasure, options: CaptureOptions, look: FirstLook | None = None,
+) -> tuple[Release, str | None]:  # fmt: skip
+    """Capture NAME interleaved with the base run again; archive NAME. Returns the base as
+    measured, and why the capture grew past its first runs (None if it did not)."""
     how = how_to_capture(settings, options)
     with _capturing(name, f"capturing {name} beside {base.name}") as report:
         captured, remeasured = capture_beside_base(
             store, name, command, base, remeasure, how, force=options.force,
-            runner_factory=make_runner, on_progress=report,
+            runner_factory=make_runner, on_progress=report, look=look,
         )  # fmt: skip
     note(captured.summary())
-    return remeasured
+    if captured.extended is not None:
+        note(captured.extended)
+    return remeasured, captured.extended
 
 
 @grouped

@@ -15,7 +15,7 @@ import typer
 from flamediff.capture.runners import make_runner
 from flamediff.cli.capture import how_to_capture
 from flamediff.cli.common import interrupt_on_sigterm, note, open_archive
-from flamediff.cli.gating import run_gate
+from flamediff.cli.gating import analysis_of, run_gate
 from flamediff.cli.options import (
     AnalysisOptions,
     ArchiveOption,
@@ -25,6 +25,7 @@ from flamediff.cli.options import (
 )
 from flamediff.cli.progress import progress_reporter
 from flamediff.errors import ConfigError
+from flamediff.pipeline.adaptive import first_look
 from flamediff.pipeline.capture import capture_side_by_side
 
 
@@ -74,12 +75,19 @@ def compare(
                 store, (base, commands[0]), (head, commands[1]),
                 how_to_capture(settings, capture), force=capture.force,
                 runner_factory=make_runner, on_progress=report,
+                look=first_look(settings, analysis_of(analysis)),
             )  # fmt: skip
     except KeyboardInterrupt:
         note(f"interrupted: neither {base} nor {head} was archived")
         raise
     for side in captured:
         note(side.summary())
+    extended = captured[1].extended
+    if extended is not None:
+        note(extended)
     raise typer.Exit(
-        run_gate(store, settings, base, head, analysis, gate_flags, out=out, side_by_side=True)
-    )
+        run_gate(
+            store, settings, base, head, analysis, gate_flags, out=out, side_by_side=True,
+            notes=() if extended is None else (extended,),
+        )
+    )  # fmt: skip

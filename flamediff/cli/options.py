@@ -209,6 +209,16 @@ class CaptureOptions:
             show_default=False,
         ),
     ] = None
+    max_runs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-runs",
+            help=f"compare and release: runs a side the capture may grow to when its first "
+            f"look leaves a hot function undecided (default {default.MAX_RUNS_FACTOR}x --runs; "
+            "equal to --runs: never more). The report says why it grew.",
+            show_default=False,
+        ),
+    ] = None
     warmup: Annotated[
         int | None,
         typer.Option(

@@ -12,7 +12,7 @@ from flamediff.archive import Archive
 from flamediff.capture.metadata import git_state
 from flamediff.cli.capture import capture_beside, capture_one
 from flamediff.cli.common import echo, note, wrote
-from flamediff.cli.gating import no_baseline, run_gate
+from flamediff.cli.gating import analysis_of, no_baseline, run_gate
 from flamediff.cli.options import (
     AnalysisOptions,
     ArchiveOption,
@@ -25,6 +25,7 @@ from flamediff.cli.scenarios import ScenarioOption, open_scenarios
 from flamediff.config import Settings
 from flamediff.errors import ConfigError
 from flamediff.files import write_output
+from flamediff.pipeline.adaptive import first_look
 from flamediff.pipeline.comment import read_report
 from flamediff.pipeline.remeasure import Remeasure, plan
 from flamediff.pipeline.reports import append_step_summary
@@ -137,7 +138,10 @@ def release_stream(
         why = f"compared with the archived runs of {base}, captured apart: {how}"
         note(why)
         return run_gate(store, settings, base, name, analysis, gate_flags, out=out, notes=(why,))
-    remeasured = capture_beside(store, settings, name, load, store.info(base), how, capture)
+    look = first_look(settings, analysis_of(analysis))
+    remeasured, extended = capture_beside(
+        store, settings, name, load, store.info(base), how, capture, look
+    )
     why = how.describe(base)
     note(why)
     return run_gate(
@@ -150,7 +154,7 @@ def release_stream(
         out=out,
         side_by_side=True,
         base=remeasured,
-        notes=(why,),
+        notes=(why,) if extended is None else (why, extended),
     )
 
 

@@ -8,9 +8,10 @@ so tests and other profilers drive the same code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
+from flamediff import vocabulary as default
 from flamediff.archive import Archive, utc_now
 from flamediff.capture import CapturedRun, capture_interleaved, capture_runs
 from flamediff.capture.metadata import git_state, host_name, python_version_of
@@ -19,15 +20,18 @@ from flamediff.capture.session import ProgressCallback, Runner, ignore_progress
 from flamediff.config import Settings
 from flamediff.errors import CaptureError, ConfigError
 from flamediff.model import Release, ReleaseInfo
+from flamediff.pipeline.adaptive import FirstLook, captured_release
 from flamediff.pipeline.remeasure import Remeasure, checkout
 
 
 @dataclass(frozen=True, slots=True)
 class Captured:
-    """A release just archived: its name and its runs."""
+    """A release just archived: its name and its runs. ``extended``: why the capture went on
+    past its first runs (see :mod:`flamediff.pipeline.adaptive`), None if it did not."""
 
     name: str
     runs: tuple[CapturedRun, ...]
+    extended: str | None = None
 
     def summary(self) -> str:
         samples = sum(run.info.samples for run in self.runs)
@@ -44,9 +48,11 @@ def capture_settings(
     native: bool = False,
 ) -> CaptureSettings:
     """How to capture, from the settings (with the command line's overrides applied)."""
+    max_runs = settings.max_runs
     return CaptureSettings(
         profiler=profiler or CaptureSettings().profiler,
         runs=settings.runs,
+        max_runs=settings.runs * default.MAX_RUNS_FACTOR if max_runs is None else max_runs,
         warmup=settings.warmup,
         rate_hz=settings.rate,
         subprocesses=subprocesses,
@@ -110,6 +116,7 @@ def capture_side_by_side(
     force: bool = False,
     runner_factory: RunnerFactory = make_runner,
     on_progress: ProgressCallback = ignore_progress,
+    look: FirstLook | None = None,
 ) -> tuple[Captured, Captured]:
     """Capture two loads alternately (ABBA ABBA ...) in one job and archive both.
 
@@ -123,13 +130,15 @@ def capture_side_by_side(
         archive.ensure_absent(name, force=force)
     base_runner = runner_factory(base_command, base_name, settings, None)
     head_runner = runner_factory(head_command, head_name, settings, None)
-    base_runs, head_runs = capture_interleaved(
-        base_runner, head_runner, runs=settings.runs, warmup=settings.warmup,
-        on_progress=on_progress,
-    )  # fmt: skip
+    base_runs, head_runs, extended = interleave(
+        base_runner, head_runner, settings, look, on_progress
+    )
     archive_runs(archive, base_name, release_info(base_name, base_runner), base_runs, force=force)
     archive_runs(archive, head_name, release_info(head_name, head_runner), head_runs, force=force)
-    return Captured(base_name, tuple(base_runs)), Captured(head_name, tuple(head_runs))
+    return (
+        Captured(base_name, tuple(base_runs), extended),
+        Captured(head_name, tuple(head_runs), extended),
+    )
 
 
 def capture_beside_base(
@@ -143,6 +152,7 @@ def capture_beside_base(
     force: bool = False,
     runner_factory: RunnerFactory = make_runner,
     on_progress: ProgressCallback = ignore_progress,
+    look: FirstLook | None = None,
 ) -> tuple[Captured, Release]:
     """Capture ``name`` interleaved with the base run again (see
     :mod:`flamediff.pipeline.remeasure`); archive ``name`` only.
@@ -156,13 +166,39 @@ def capture_beside_base(
     with checkout(remeasure) as (base_command, folder):
         base_runner = runner_factory(base_command, base.name, settings, folder)
         head_runner = runner_factory(command, name, settings, None)
-        base_runs, head_runs = capture_interleaved(
-            base_runner, head_runner, runs=settings.runs, warmup=settings.warmup,
-            on_progress=on_progress,
-        )  # fmt: skip
+        base_runs, head_runs, extended = interleave(
+            base_runner, head_runner, settings, look, on_progress
+        )
     archive_runs(archive, name, release_info(name, head_runner), head_runs, force=force)
-    remeasured = Release(
-        replace(base, runs=tuple(run.info for run in base_runs)),
-        tuple(run.profile for run in base_runs),
+    return Captured(name, tuple(head_runs), extended), captured_release(base, base_runs)
+
+
+def interleave(
+    base: Runner,
+    head: Runner,
+    settings: CaptureSettings,
+    look: FirstLook | None,
+    on_progress: ProgressCallback,
+) -> tuple[list[CapturedRun], list[CapturedRun], str | None]:
+    """Base and head alternately, ``settings.runs`` a side; then, if ``look`` finds the
+    comparison undecided, on to ``settings.max_runs`` a side. Returns both sides' runs and
+    why the capture went on (None if it did not)."""
+    base_runs, head_runs = capture_interleaved(
+        base, head, runs=settings.runs, warmup=settings.warmup, on_progress=on_progress
     )
-    return Captured(name, tuple(head_runs)), remeasured
+    more = (settings.max_runs or settings.runs) - settings.runs
+    if look is None or more <= 0:
+        return base_runs, head_runs, None
+    reason = look(
+        captured_release(release_info(base.label, base), base_runs),
+        captured_release(release_info(head.label, head), head_runs),
+    )
+    if reason is None:
+        return base_runs, head_runs, None
+    extra_base, extra_head = capture_interleaved(base, head, runs=more, on_progress=on_progress)
+    total = settings.runs + more
+    return (
+        base_runs + extra_base,
+        head_runs + extra_head,
+        f"captured {total} runs a side, not {settings.runs}: {reason}",
+    )

@@ -185,3 +185,95 @@ def test_bad_capture_options_exit_2(tmp_path: Path, capsys, loads, flag, value, 
     )  # fmt: skip
     assert code == 2
     assert message in err
+
+
+FORMAT_MONEY = "format_money"
+
+
+def one_function_slower(folder: Path, runs: list[Path], leaf: str, factor: float) -> list[Path]:
+    """The runs with the stacks ending in ``leaf`` scaled: one function doing more work."""
+    folder.mkdir()
+    written = []
+    for index, path in enumerate(runs):
+        ((_, profile),) = read_profiles(path)
+        more = Profile(
+            {
+                stack: round(count * factor) if stack and stack[-1].startswith(leaf) else count
+                for stack, count in profile
+            }
+        )
+        target = folder / f"run-{index + 1:02d}.folded"
+        target.write_text(write_collapsed(more), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def test_compare_captures_more_runs_while_a_hot_function_is_undecided_and_says_why(
+    tmp_path: Path, capsys, replay
+) -> None:
+    # format_money 30% slower, but these sample runs are noisy: after 8 runs its change is
+    # past the warn threshold with q near 0.09, neither a block nor a clear pass. The capture
+    # goes on to twice the runs, and the report says why.
+    runs = sample_runs("v1")
+    replay({"a": runs, "b": one_function_slower(tmp_path / "b", runs, FORMAT_MONEY, 1.3)})
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(
+        capsys, "compare", "a1", "b1", "--base-cmd", "python a", "--head-cmd", "python b",
+        "--archive", str(tmp_path / "archive"), "--out", str(out),
+    )  # fmt: skip
+    assert code in (0, 1), stdout + err
+    stored = Archive(tmp_path / "archive")
+    assert [len(stored.info(name).runs) for name in ("a1", "b1")] == [16, 16]
+    assert "captured 16 runs a side, not 8: could still block or pass after 8" in err
+    assert FORMAT_MONEY in err.split("captured 16 runs a side")[1].splitlines()[0]
+    report = (out / "report.md").read_text()
+    assert "captured 16 runs a side, not 8" in report
+    assert "n = 16 runs of a1, 16 runs of b1" in report
+
+
+def test_compare_of_a_clear_case_captures_no_extra_run(tmp_path: Path, capsys, loads) -> None:
+    code, stdout, err = run_cli(
+        capsys, "compare", "v1", "v2", "--base-cmd", "python load-v1", "--head-cmd",
+        "python load-v2", "--archive", str(tmp_path / "archive"),
+    )  # fmt: skip
+    assert code == 1, stdout + err
+    assert len(Archive(tmp_path / "archive").info("v2").runs) == 8
+    assert "runs a side, not" not in err
+
+
+def test_max_runs_equal_to_runs_never_captures_more(tmp_path: Path, capsys, replay) -> None:
+    runs = sample_runs("v1")
+    replay({"a": runs, "b": one_function_slower(tmp_path / "b", runs, FORMAT_MONEY, 1.3)})
+    code, stdout, err = run_cli(
+        capsys, "compare", "a1", "b1", "--base-cmd", "python a", "--head-cmd", "python b",
+        "--max-runs", "8", "--archive", str(tmp_path / "archive"),
+    )  # fmt: skip
+    assert code == 0, stdout + err  # undecided after 8 runs, and 8 is all it may take
+    assert len(Archive(tmp_path / "archive").info("b1").runs) == 8
+    assert "runs a side, not" not in err
+
+
+def test_max_runs_below_runs_is_refused_before_anything_runs(tmp_path: Path, capsys, loads):
+    code, _, err = run_cli(
+        capsys, "compare", "v1", "v2", "--base-cmd", "python load-v1", "--head-cmd",
+        "python load-v2", "--runs", "8", "--max-runs", "6", "--archive", str(tmp_path / "a"),
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip().splitlines()[-1] == "error: --max-runs (6) cannot be fewer than --runs (8)"
+    assert not (tmp_path / "a").exists() or Archive(tmp_path / "a").names() == []
+
+
+def test_release_beside_its_base_also_captures_more_while_undecided(tmp_path, capsys, replay):
+    runs = sample_runs("v1")
+    replay({"a": runs, "b": one_function_slower(tmp_path / "b", runs, FORMAT_MONEY, 1.3)})
+    archive, out = str(tmp_path / "archive"), tmp_path / "out"
+    run_cli(capsys, "release", "a1", "--archive", archive, "--", "python", "a")
+    code, stdout, err = run_cli(
+        capsys, "release", "b1", "--out", str(out), "--archive", archive, "--", "python", "b"
+    )
+    assert code in (0, 1), stdout + err
+    notes = json.loads((out / "report.json").read_text())["gate"]["notes"]
+    assert any(note.startswith("captured 16 runs a side, not 8") for note in notes), notes
+    # The head is archived with every run it took; the archived base keeps its own 8.
+    assert len(Archive(Path(archive)).info("b1").runs) == 16
+    assert len(Archive(Path(archive)).info("a1").runs) == 8
