@@ -555,15 +555,20 @@ def undecided(comparison: pd.DataFrame, policy: GatePolicy) -> list[GateRow]:
 def refuse_blind_gate(comparison: pd.DataFrame, alpha: float) -> None:
     """Refuse to pass a release the test could not have blocked whatever its change.
 
-    With n runs per side the exact test's smallest p-value is 2 / C(2n, n); after
+    With n runs per side the exact rank test's smallest p-value is 2 / C(2n, n); after
     Benjamini-Hochberg over m functions a lone regression needs m * p_min <= alpha. When even
     that cannot hold, a pass would be a false promise: raise AnalysisError (exit 2) saying how
-    many runs it takes.
+    many runs it takes. The count model's p-values have no such floor, so a comparison where
+    it decided any function can block and is never refused.
     """
+    from flamediff.analysis.counts import COUNT_TEST
     from flamediff.analysis.stats import min_two_sided_p
 
     n_base, n_head = int(comparison.attrs["n_base"]), int(comparison.attrs["n_head"])
-    family = int(comparison.loc[comparison["status"] != "load", "tested"].sum())
+    functions = comparison[(comparison["status"] != "load") & comparison["tested"]]
+    family = len(functions)
+    if (functions["test"] == COUNT_TEST).any():
+        return
     smallest = min_two_sided_p(n_base, n_head)
     if family == 0 or smallest * family <= alpha:
         return

@@ -325,3 +325,31 @@ def test_a_sparse_capture_names_code_before_pseudo_frames_and_what_would_suffice
     # A 20% floor against a 10% threshold: four times the runs, or the samples, halve it.
     assert "capture about 4x the runs per release" in warning
     assert "about 4x the samples per run (a higher rate or a longer load)" in warning
+
+
+def _few_runs(test: str, runs: int = 4):
+    rng = np.random.default_rng(3)
+    noise = NoiseModel(samples_per_run=4000, functions=20)
+    base = synthetic_counts(noise, 0.1, runs, rng)
+    head = synthetic_counts(noise, 0.1, runs, rng, slowdown=0.5)
+    return compare_counts(
+        base, head, CompareOptions(test=test),  # type: ignore[arg-type]
+        base_seconds_per_sample=0.01, head_seconds_per_sample=0.01,
+    )  # fmt: skip
+
+
+def test_four_runs_a_side_are_refused_where_only_the_rank_test_decides():
+    # 2 / C(8, 4) = 0.029 per function cannot survive the correction over 21 functions.
+    from flamediff.gate import refuse_blind_gate
+
+    with pytest.raises(AnalysisError, match="capture at least 6 runs per release"):
+        refuse_blind_gate(_few_runs("rank"), 0.05)
+
+
+def test_four_runs_a_side_can_block_where_the_count_model_decides():
+    from flamediff.gate import refuse_blind_gate
+
+    counted = _few_runs("count")
+    refuse_blind_gate(counted, 0.05)  # its p-values have no floor: the gate can decide
+    result = evaluate(counted, GatePolicy(today=TODAY))
+    assert any(f.function.startswith("target") for f in result.blocking)
