@@ -8,7 +8,7 @@ DEMO_LOAD := sample_profiles/load
 DEMO_RUNS ?= 8
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo lint bench profile-self samples clean trials consumers
+.PHONY: help venv test demo lint bench profile-self samples clean trials consumers power-sampling
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ power: $(STAMP) ## capture the power lab's pool (once) and measure detection and
 	$(BIN)/python -m benchmarks.power.noise
 	$(BIN)/python -m benchmarks.power.lab analyse
 	$(BIN)/python -m benchmarks.power.lab live
+
+power-sampling: $(STAMP) ## how much each py-spy mode (rate, blocking, priority) tells on a busy machine (~10 min)
+	$(BIN)/python -m benchmarks.power.sampling
 
 trials: $(STAMP) ## real libraries from PyPI, several releases each: flamediff against the truth (slow)
 	$(BIN)/python -m benchmarks.trials.run

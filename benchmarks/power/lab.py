@@ -122,13 +122,18 @@ def calibrated_units() -> int:
 # ---- capture -----------------------------------------------------------------------------
 
 
-def capture_pool(pool: Path, cycles: int) -> None:
-    """Capture ``cycles`` cycles of interleaved runs into ``pool`` (runs/*.folded, pool.json)."""
+def capture_pool(pool: Path, cycles: int, units: int | None = None) -> None:
+    """Capture ``cycles`` cycles of interleaved runs into ``pool`` (runs/*.folded, pool.json).
+
+    ``units``: loop iterations per run; by default calibrated to :data:`LOAD_SECONDS` of CPU,
+    which a busy machine can miss by a factor of two (the pool records the CPU time each run
+    really took).
+    """
     from flamediff.capture.runners import CaptureSettings, make_runner
 
     runs_folder = pool / "runs"
     runs_folder.mkdir(parents=True, exist_ok=True)
-    units = calibrated_units()
+    units = units or calibrated_units()
     settings = CaptureSettings(rate_hz=RATE_HZ)
     variants = [BASE, *(name for name, _, _ in HEADS)]
     runners = {v: make_runner(load_command(units, v), v, settings) for v in variants}
@@ -563,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
+    parser.add_argument("--units", type=int, default=None, help="loop iterations per run")
     parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
     parser.add_argument("--live", type=int, default=int(os.environ.get("POWER_LIVE", "2")))
     parser.add_argument("--seed", type=int, default=1)
@@ -574,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.step == "capture" or (
         arguments.step in ("pool", "all") and not (arguments.pool / "pool.json").is_file()
     ):
-        capture_pool(arguments.pool, arguments.cycles)
+        capture_pool(arguments.pool, arguments.cycles, arguments.units)
     if arguments.step in ("analyse", "all"):
         analyse(arguments.pool, arguments.trials, arguments.seed, arguments.results, arguments.runs)
     if arguments.step == "judge-live":
