@@ -25,6 +25,15 @@ class InputError(FlamediffError):
         super().__init__(f"{where}: {reason}")
 
 
+class InputWarning(UserWarning):
+    """A file was read, but not exactly as written; the CLI prints it as a ``note:`` line."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class ArchiveError(FlamediffError):
     """The archive is missing, damaged, locked, or asked for a release it does not hold."""
 

@@ -7,10 +7,12 @@ from a block and from nothing else: CI reads it as "this release is slower".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 import typer
 
@@ -28,7 +30,7 @@ from flamediff.cli.listing import check, list_releases
 from flamediff.cli.release import release
 from flamediff.cli.scenarios import SCENARIO_HELP, select
 from flamediff.cli.show import show
-from flamediff.errors import FlamediffError
+from flamediff.errors import FlamediffError, InputWarning
 
 app = typer.Typer(
     name="flamediff",
@@ -91,6 +93,27 @@ def debugging() -> bool:
     return os.environ.get("FLAMEDIFF_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
 
 
+@contextlib.contextmanager
+def _input_notes() -> Iterator[None]:
+    """Print what the readers warn of (a file read, but not exactly as written) as notes,
+    once each, whether the command ends well or not."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        try:
+            yield
+        finally:
+            notes = dict.fromkeys(
+                str(w.message) for w in caught if issubclass(w.category, InputWarning)
+            )
+            for message in notes:
+                sys.stderr.write(f"note: {message}\n")
+            for other in caught:  # any other warning is shown as Python would have
+                if not issubclass(other.category, InputWarning):
+                    warnings.showwarning(
+                        other.message, other.category, other.filename, other.lineno
+                    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; the only place an error becomes one.
 
@@ -99,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="flamediff", standalone_mode=False)
+        with _input_notes():
+            result = app(args=args, prog_name="flamediff", standalone_mode=False)
     except FlamediffError as error:
         sys.stderr.write(f"error: {error}\n")
         return error.exit_code

@@ -13,7 +13,8 @@ folded output has the path relative to ``sys.path``, so one program gives differ
 names in the two formats. So that every profile read can also be written as folded text,
 ``;`` in a name becomes ``:``, CR, LF and NUL become spaces, a lone surrogate becomes U+FFFD,
 an empty name becomes ``[unknown]`` and a root frame starting with ``#`` gets a leading space
-(a ``#`` line is a comment in folded text).
+(a ``#`` line is a comment in folded text). A rewritten name is not silent: the reader warns
+(:class:`~flamediff.errors.InputWarning`), and the command line prints it as a note.
 
 Counts. flamediff counts samples, so weights become integers: each stack's summed weight is
 converted as below, rounded to the nearest integer, and stacks that round to 0 are dropped.
@@ -56,11 +57,12 @@ import json
 import math
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, NotRequired, TypedDict, TypeGuard
 
 from flamediff import __version__
-from flamediff.errors import InputError
+from flamediff.errors import InputError, InputWarning
 from flamediff.formats.collapsed import INT64_MAX
 from flamediff.formats.limits import (
     EVENTED_FRAMES_FLOOR,
@@ -139,9 +141,21 @@ def parse_speedscope(
     if not isinstance(shared, dict):
         raise InputError(path, "shared: missing or not an object")
     raw_frames = _require_list(shared.get("frames"), path, "shared.frames")
-    frame_names = [
+    written = [
         _frame_name(frame, path, f"shared.frames[{i}]") for i, frame in enumerate(raw_frames)
     ]
+    frame_names = [sys.intern(_folded_safe(name)) for name in written]
+    rewritten = [name for name in written if _UNSAFE_CHARS.search(name)]
+    if rewritten:
+        warnings.warn(
+            InputWarning(
+                path,
+                f"{len(rewritten)} frame name(s) held ';', a line break, NUL or a lone "
+                "surrogate, which folded stacks cannot hold: read with ':', spaces and U+FFFD "
+                f"instead (the first: {rewritten[0][:80]!r})",
+            ),
+            stacklevel=2,
+        )
     raw_profiles = _require_list(document.get("profiles"), path, "profiles")
     reader = _ProfileReader(path, frame_names, rate_hz)
     return [reader.read(raw, f"profiles[{i}]") for i, raw in enumerate(raw_profiles)]
@@ -202,7 +216,7 @@ def _frame_name(frame: object, path: str, where: str) -> str:
         joined = f"{name} ({file})"
     else:
         joined = f"{name} ({file}:{line})"
-    return sys.intern(_folded_safe(joined))
+    return joined
 
 
 def _folded_safe(name: str) -> str:

@@ -223,7 +223,10 @@ def test_integral_float_indexes_and_lines_are_accepted():
 def test_names_are_made_writable_as_folded_text():
     frames = [{"name": "#root;x"}, {"name": "a;b\nc\r\x00"}, {"name": ""}, {"name": "\ud800"}]
     document = speedscope_file([sampled([[0, 1, 2, 3], [1, 0]], [1, 1])], frames=frames)
-    [(_, parsed)] = parse(document)
+    from flamediff.errors import InputWarning
+
+    with pytest.warns(InputWarning, match="3 frame name"):  # the empty name is not rewritten
+        [(_, parsed)] = parse(document)
     assert dict(parsed.counts) == {
         (" #root:x", "a:b c  ", "[unknown]", "\ufffd"): 1,
         ("a:b c  ", "#root:x"): 1,
@@ -356,3 +359,39 @@ def test_non_finite_and_oversized_numbers_are_refused(weights, reason):
     with pytest.raises(InputError) as excinfo:
         parse_speedscope(text.encode(), "test.json")
     assert excinfo.value.reason == reason
+
+
+def test_names_folded_stacks_cannot_hold_are_rewritten_and_the_reader_says_so():
+    from flamediff.errors import InputWarning
+
+    frames = [{"name": "parse;split"}, {"name": "line\nbreak"}, {"name": "plain"}]
+    document = speedscope_file([sampled([[0, 1, 2]], [3])], frames)
+    with pytest.warns(InputWarning) as caught:
+        ((_, read),) = parse(document)
+    assert dict(read.counts) == {("parse:split", "line break", "plain"): 3}
+    (warning,) = caught
+    assert str(warning.message).startswith("test.json: 2 frame name(s) held ';', a line break")
+    assert "'parse;split'" in str(warning.message)
+
+
+def test_a_file_read_exactly_as_written_warns_of_nothing():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse(speedscope_file([sampled([[0, 1]], [2])]))
+
+
+def test_import_prints_the_rewrite_as_a_note(tmp_path: Path, capsys) -> None:
+    from builders import run_cli
+
+    frames = [{"name": "a;b"}, {"name": "c"}]
+    path = tmp_path / "run.speedscope.json"
+    path.write_text(json.dumps(speedscope_file([sampled([[0, 1]], [5])], frames)))
+    code, _, err = run_cli(capsys, "import", "r1", str(path), "--archive", str(tmp_path / "a"))
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        f"note: {path}: 1 frame name(s) held ';', a line break, NUL or a lone surrogate, which "
+        "folded stacks cannot hold: read with ':', spaces and U+FFFD instead (the first: 'a;b')"
+    ]
