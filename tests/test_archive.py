@@ -249,3 +249,31 @@ def test_a_release_is_on_disk_before_it_is_visible(
     assert any(name.endswith("-release.json") for name in synced_before)  # before its replace
     assert any(name.startswith(".tmp-") and "." not in name[1:] for name in synced_before)
     assert ("sync", str(root)) in events[visible:]
+
+
+def test_a_release_replaced_while_it_is_read_is_read_again_not_called_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # import --force in another process swaps the release between this reader's read of
+    # release.json and its read of the run files: the runs no longer match the document it
+    # holds. That is a replacement, not damage: the reader reads the new release whole.
+    archive = Archive(tmp_path)
+    store(archive, "v1")
+    real_read = archive.storage.read
+    replaced = []
+
+    def read(name: str, file: str) -> bytes:
+        data = real_read(name, file)
+        if file == "release.json" and not replaced:
+            replaced.append(True)
+            other = Archive(tmp_path)
+            with other.writer("v1", force=True) as writer:
+                writer.add_run(profile("main (a.py:1);other (b.py:2) 9"), RunInfo(9, 2.0, 0))
+                writer.commit(ReleaseInfo(name="v1", created=utc_now(), rate_hz=250.0))
+        return data
+
+    monkeypatch.setattr(archive.storage, "read", read)
+    release = archive.load("v1")
+    assert release.info.rate_hz == 250.0
+    assert [p.total for p in release.profiles] == [9]
+    assert replaced == [True]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,6 +71,8 @@ __all__ = [
 ]
 
 RUN_GZIP_LEVEL = 1
+# Times a load reads a release again when it was replaced (import --force) while being read.
+REREADS = 5
 
 
 def open_storage(location: str | Path) -> Storage:
@@ -115,14 +118,26 @@ class Archive:
     # ---- reading ----------------------------------------------------------------------
 
     def _document(self, name: str) -> ReleaseDocument:
+        return parse_document(
+            self._document_data(name), self.storage.describe(name, RELEASE_FILE), name
+        )
+
+    def _document_data(self, name: str) -> bytes:
         where = self.storage.describe(name, RELEASE_FILE)
         try:
-            data = self.storage.read(name, RELEASE_FILE)
+            return self.storage.read(name, RELEASE_FILE)
         except FileNotFoundError:
             raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
         except OSError as error:
             raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
-        return parse_document(data, where, name)
+
+    def _replaced(self, name: str, data: bytes) -> bool:
+        """Whether release ``name`` is no longer the one whose ``release.json`` was ``data``:
+        another writer replaced it (``--force``) while it was being read."""
+        try:
+            return self.storage.read(name, RELEASE_FILE) != data
+        except OSError:
+            return True  # gone for a moment: a replacement is being swapped in
 
     def scan(self) -> tuple[list[tuple[int, ReleaseInfo]], list[Damaged]]:
         """Every readable release with its sequence number, in capture order, and the rest."""
@@ -173,10 +188,27 @@ class Archive:
         :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
         entry valid for this run file and this normaliser exists.
         """
+        self._known(name)
+        where = self.storage.describe(name, RELEASE_FILE)
+        for attempt in range(1, REREADS + 1):
+            data = self._document_data(name)
+            try:
+                return self._load_runs(
+                    name, parse_document(data, where, name), normalised, line_level
+                )
+            except ArchiveError:
+                # A run file that does not match, or is gone, while release.json changed
+                # under the reader: the release was replaced meanwhile, not damaged.
+                if attempt == REREADS or not self._replaced(name, data):
+                    raise
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    def _load_runs(
+        self, name: str, doc: ReleaseDocument, normalised: bool, line_level: bool
+    ) -> Release:
         from flamediff.processors import normalise
 
-        self._known(name)
-        doc = self._document(name)
         cache = RunCache(self.storage.cache_folder(name))
         profiles: list[Profile] = []
         for run in doc["runs"]:
