@@ -492,19 +492,25 @@ def _write_results(path: Path, document: dict[str, Any]) -> None:
 # ---- live ----------------------------------------------------------------------------------
 
 
-def live(trials: int, results: Path, pool: Path) -> dict[str, Any]:
-    """``trials`` end-to-end compares of each kind, A/A and knob_4 at +20%, then judge them.
+def live(
+    trials: int,
+    results: Path,
+    pool: Path,
+    variants: Sequence[str] = (BASE, "knob_4+20"),
+    units: int | None = None,
+) -> dict[str, Any]:
+    """``trials`` end-to-end compares of each variant against the base (A/A for the base
+    itself; by default A/A and knob_4 at +20%), then judge them.
 
     The archives are kept in ``pool``/live, so that a later run only judges them again
-    (``flamediff compare``'s exit code is recorded when captured).
+    (``flamediff compare``'s exit code, time and whether it took more runs are recorded).
     """
     folder = pool / "live"
-    kinds = [(BASE, None), ("knob_4+20", "knob_4")]
     flamediff = Path(sys.executable).with_name("flamediff")
-    units = calibrated_units()
+    units = units or calibrated_units()
     with cpu_hog():
         for trial in range(trials):
-            for variant, _ in kinds:
+            for variant in variants:
                 archive = folder / f"{trial:02d}-{variant}"
                 if (archive / "exit.json").is_file():
                     continue
@@ -523,6 +529,7 @@ def live(trials: int, results: Path, pool: Path) -> dict[str, Any]:
                         {
                             "exit_code": done.returncode,
                             "seconds": round(time.monotonic() - started, 1),
+                            "grew": "runs a side, not" in done.stderr,
                         }
                     )
                 )
@@ -569,6 +576,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
     parser.add_argument("--units", type=int, default=None, help="loop iterations per run")
+    parser.add_argument(
+        "--variants", default=f"{BASE},knob_4+20", help="live: the heads, comma-separated"
+    )
     parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
     parser.add_argument("--live", type=int, default=int(os.environ.get("POWER_LIVE", "2")))
     parser.add_argument("--seed", type=int, default=1)
@@ -586,7 +596,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.step == "judge-live":
         judge_live(arguments.pool / "live", arguments.results)
     if arguments.step in ("live", "all") and arguments.live > 0:
-        live(arguments.live, arguments.results, arguments.pool)
+        live(
+            arguments.live, arguments.results, arguments.pool,
+            arguments.variants.split(","), arguments.units,
+        )  # fmt: skip
     return 0
 
 
