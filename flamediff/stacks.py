@@ -25,7 +25,6 @@ The empty stack (a sample with no Python frame) is a row of depth 0, sorted firs
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, pairwise
@@ -37,10 +36,6 @@ from flamediff.model import Stack
 
 if TYPE_CHECKING:
     import numpy.typing as npt
-
-# What `to_bytes` writes: a marshal tuple that starts with this tag, so data of another shape
-# (an older cache) reads as None rather than as a wrong table.
-_FORMAT = "flamediff stack table 1"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -124,58 +119,6 @@ class StackTable:
             map(position.__getitem__, self.names), dtype=np.int32, count=len(self.names)
         )
         return StackTable(names, lookup[self.frames], self.offsets, self.counts)
-
-    def to_bytes(self) -> bytes:
-        """The table as bytes for a cache; :func:`from_bytes` reads it back."""
-        return marshal.dumps(
-            (
-                _FORMAT,
-                self.names,
-                self.frames.astype("<i4").tobytes(),
-                self.offsets.astype("<i8").tobytes(),
-                self.counts.astype("<i8").tobytes(),
-            )
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes | memoryview) -> StackTable | None:
-        """A table written by :meth:`to_bytes`, or None when ``data`` is not one."""
-        try:
-            loaded = marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
-            return None
-        if not (type(loaded) is tuple and len(loaded) == 5 and loaded[0] == _FORMAT):
-            return None
-        _, names, frames, offsets, counts = loaded
-        if not (
-            type(names) is tuple
-            and all(type(name) is str for name in names)
-            and all(type(part) is bytes for part in (frames, offsets, counts))
-            and len(frames) % 4 == 0
-            and len(offsets) % 8 == 0
-            and len(counts) % 8 == 0
-        ):
-            return None
-        table = cls(
-            names,
-            np.frombuffer(frames, dtype="<i4").astype(np.int32, copy=False),
-            np.frombuffer(offsets, dtype="<i8").astype(np.int64, copy=False),
-            np.frombuffer(counts, dtype="<i8").astype(np.int64, copy=False),
-        )
-        return table if _consistent(table) else None
-
-
-def _consistent(table: StackTable) -> bool:
-    """The cheap invariants: shapes agree, ids are in range, offsets climb, counts >= 0."""
-    offsets, frames, counts = table.offsets, table.frames, table.counts
-    return bool(
-        offsets.shape[0] == counts.shape[0] + 1
-        and offsets[0] == 0
-        and offsets[-1] == frames.shape[0]
-        and (np.diff(offsets) >= 0).all()
-        and (counts >= 0).all()
-        and (frames.shape[0] == 0 or (frames.min() >= 0 and frames.max() < len(table.names)))
-    )
 
 
 def common_names(tables: Sequence[StackTable]) -> tuple[str, ...]:

@@ -51,25 +51,6 @@ def test_union_holds_every_stack_once_with_each_tables_count(mappings):
     }
 
 
-@given(counts)
-def test_bytes_round_trip(mapping):
-    table = StackTable.from_counts(mapping)
-    back = StackTable.from_bytes(table.to_bytes())
-    assert back is not None
-    assert back.to_counts() == mapping
-    assert back.names == table.names
-
-
-def test_bytes_of_another_shape_read_as_nothing():
-    table = StackTable.from_counts({("a", "b"): 2})
-    data = table.to_bytes()
-    assert StackTable.from_bytes(data[:-3]) is None
-    assert StackTable.from_bytes(b"not marshal at all") is None
-    import marshal
-
-    assert StackTable.from_bytes(marshal.dumps({("a",): 1})) is None
-
-
 def test_a_profile_read_from_columns_equals_one_read_from_a_mapping():
     mapping = {("main", "a"): 3, (): 2, ("main",): 1}
     columns = Profile.from_table(StackTable.from_counts(mapping))
