@@ -353,3 +353,20 @@ def test_four_runs_a_side_can_block_where_the_count_model_decides():
     refuse_blind_gate(counted, 0.05)  # its p-values have no floor: the gate can decide
     result = evaluate(counted, GatePolicy(today=TODAY))
     assert any(f.function.startswith("target") for f in result.blocking)
+
+
+def test_only_a_hot_function_that_could_still_block_is_undecided():
+    from flamediff.gate import undecided
+
+    frame = comparison(
+        ("blocks", 40.0, 0.2, 0.001),  # decided: it blocks
+        ("inside_floor", 30.0, 0.1, 0.01, "changed", 45.0),  # significant, within its floor
+        ("loose", 8.0, 0.1, 0.2),  # past warn, q under the screen
+        ("noise", 8.0, 0.1, 0.6),  # past warn, but q far from anything
+        ("faster", -30.0, 0.1, 0.001),  # faster: nothing to decide
+        ("small", 30.0, 0.005, 0.1),  # under the min share: never gated
+        ("new_one", 30.0, 0.1, 0.01, "new"),  # new functions are judged otherwise
+    )
+    assert names(undecided(frame, policy())) == ["inside_floor", "loose"]
+    assert names(undecided(frame, policy(hot=("blocks",)))) == []
+    assert undecided(comparison(("a", 8.0, 0.1, None), no_stats=True), policy()) == []
