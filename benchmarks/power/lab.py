@@ -72,7 +72,11 @@ BASE = "base"
 # `auto`: the count model with `compare`'s adaptive capture: a first look at `runs` a side,
 # and twice the runs where it leaves a hot function undecided (flamediff.pipeline.adaptive).
 AUTO = "auto"
-METHODS = ("rank", "count", AUTO)
+# `archived`: the count model on a base and a head captured apart (other cycles of the pool),
+# judged as `release --archived-base` judges: the machine's speed from the probes, the whole
+# load only warned about.
+ARCHIVED = "archived"
+METHODS = ("rank", "count", AUTO, ARCHIVED)
 
 
 def knob_function(knob: str) -> str:
@@ -270,9 +274,9 @@ def pick(counts: FunctionCounts, runs: Sequence[int] | np.ndarray) -> FunctionCo
 
 
 def options_of(method: str) -> CompareOptions:
-    # `compare` captures side by side: CPU time, no probe factor.
-    test = "count" if method == AUTO else method
-    return CompareOptions(test=test, side_by_side=True)  # type: ignore[arg-type]
+    # `compare` captures side by side: CPU time, no probe factor; captures apart use the probe.
+    test = "count" if method in (AUTO, ARCHIVED) else method
+    return CompareOptions(test=test, side_by_side=method != ARCHIVED)  # type: ignore[arg-type]
 
 
 def judge(
@@ -286,7 +290,7 @@ def judge(
         head_seconds_per_sample=per_sample,
     )
     # `compare` captures side by side, so its gate may block on the whole load too.
-    result = evaluate(comparison, GatePolicy(block_load=True))
+    result = evaluate(comparison, GatePolicy(block_load=method != ARCHIVED))
     return {finding.function for finding in result.blocking}, comparison
 
 
@@ -309,7 +313,7 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
         base, head = pool.counts[BASE], pool.counts[head_name]
         target = knob_function(knob)
         cycles = len(set(pool.cycles[BASE].tolist()))
-        methods = [m for m in METHODS if m != AUTO or 2 * runs <= cycles]
+        methods = [m for m in METHODS if m not in (AUTO, ARCHIVED) or 2 * runs <= cycles]
         tally = {
             m: {"rate": 0, "significant": 0, "load_blocks": 0, "other_blocks": 0, "extended": 0}
             for m in methods
@@ -319,6 +323,9 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
             drawn = draw(pool, head_name, 2 * runs if AUTO in methods else runs, rng)
             base_runs, head_runs = drawn[0][:runs], drawn[1][:runs]
             for method in methods:
+                if method == ARCHIVED:
+                    # The head from other cycles than the base: captured apart.
+                    base_runs, head_runs = drawn[0][:runs], drawn[1][-runs:]
                 blocking, comparison = judge(
                     pick(base, base_runs), pick(head, head_runs), method, per_sample
                 )
