@@ -173,46 +173,86 @@ class Archive:
         :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
         entry valid for this run file and this normaliser exists.
         """
-        from flamediff.processors import normalise
-
         self._known(name)
         doc = self._document(name)
-        cache = RunCache(self.storage.cache_folder(name))
-        profiles: list[Profile] = []
-        for run in doc["runs"]:
-            file, samples = run["file"], run["samples"]
-            run_digest, source = self._run_file(name, run)
-            profile: Profile | None = None
-            if normalised:
-                profile = cache.normalised(file, run_digest, line_level=line_level, samples=samples)
+        cache = self.storage.run_cache(name)
+        runs = doc["runs"]
+        profiles: list[Profile | None] = [None] * len(runs)
+        if cache.by_digest:
+            # The cache knows each run by the SHA-256 release.json records: what was read
+            # before is not downloaded again. One listing still proves the run files exist.
+            for index, run in enumerate(runs):
+                recorded = run.get("sha256")
+                if recorded is not None:
+                    profiles[index] = self._cached(cache, run, recorded, normalised, line_level)
+            if any(profile is not None for profile in profiles):
+                stored = self.storage.stored_files(name)
+                for run in runs:
+                    if run["file"] not in stored:
+                        where = self.storage.describe(name, run["file"])
+                        raise ArchiveError(f"{where}: run file missing; the release is damaged")
+        missing = [index for index, profile in enumerate(profiles) if profile is None]
+        read = self._run_files(name, [runs[index] for index in missing])
+        for index, (run_digest, source) in zip(missing, read, strict=True):
+            run = runs[index]
+            profile = self._cached(cache, run, run_digest, normalised, line_level)
             if profile is None:
-                profile = cache.parsed(file, run_digest, samples)
-                if profile is None:
-                    profile = self._parse(name, run, source)
-                    cache.store_parsed(file, run_digest, profile)
+                profile = self._parse(name, run, source)
+                cache.store_parsed(run["file"], run_digest, profile)
                 if normalised:
-                    profile = normalise(profile, line_level=line_level)
-                    cache.store_normalised(file, run_digest, profile, line_level=line_level)
-            profiles.append(profile)
-        return Release(document_to_info(doc), tuple(profiles))
+                    profile = self._normalised(cache, run, run_digest, profile, line_level)
+            profiles[index] = profile
+        return Release(document_to_info(doc), tuple(p for p in profiles if p is not None))
+
+    @staticmethod
+    def _cached(
+        cache: RunCache, run: RunDocument, run_digest: str, normalised: bool, line_level: bool
+    ) -> Profile | None:
+        """The run from the cache, as asked for (normalised or parsed), or None."""
+        file, samples = run["file"], run["samples"]
+        if normalised:
+            found = cache.normalised(file, run_digest, line_level=line_level, samples=samples)
+            if found is not None:
+                return found
+        profile = cache.parsed(file, run_digest, samples)
+        if profile is None or not normalised:
+            return profile
+        return Archive._normalised(cache, run, run_digest, profile, line_level)
+
+    @staticmethod
+    def _normalised(
+        cache: RunCache, run: RunDocument, run_digest: str, profile: Profile, line_level: bool
+    ) -> Profile:
+        from flamediff.processors import normalise
+
+        profile = normalise(profile, line_level=line_level)
+        cache.store_normalised(run["file"], run_digest, profile, line_level=line_level)
+        return profile
+
+    def _run_files(self, name: str, runs: list[RunDocument]) -> list[tuple[str, bytes]]:
+        """The SHA-256 and the bytes of each run file, fetched together, each refused if not
+        the one archived."""
+        fetched = self.storage.read_many(name, [run["file"] for run in runs])
+        return [self._checked(name, run, got) for run, got in zip(runs, fetched, strict=True)]
 
     def _run_file(self, name: str, run: RunDocument) -> tuple[str, bytes]:
         """The SHA-256 and the bytes of a run file, refused if not the one archived."""
+        return self._run_files(name, [run])[0]
+
+    def _checked(self, name: str, run: RunDocument, got: bytes | OSError) -> tuple[str, bytes]:
         where = self.storage.describe(name, run["file"])
-        try:
-            source = self.storage.read(name, run["file"])
-        except (FileNotFoundError, IsADirectoryError):
-            raise ArchiveError(f"{where}: run file missing; the release is damaged") from None
-        except OSError as error:
-            raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
-        run_digest = digest(source)
+        if isinstance(got, FileNotFoundError | IsADirectoryError):
+            raise ArchiveError(f"{where}: run file missing; the release is damaged")
+        if isinstance(got, OSError):
+            raise ArchiveError(f"{where}: cannot read: {got.strerror or got}")
+        run_digest = digest(got)
         recorded = run.get("sha256")
         if recorded is not None and run_digest != recorded:
             raise ArchiveError(
                 f"{where}: not the run file archived (its SHA-256 differs from the one "
                 "release.json records)"
             )
-        return run_digest, source
+        return run_digest, got
 
     def _parse(self, name: str, run: RunDocument, source: bytes) -> Profile:
         """A run file's profile, parsed, checked against release.json."""
@@ -327,7 +367,7 @@ class Archive:
 
     def _inspect_release(self, name: str, found: Inspection) -> None:
         doc = self._document(name)
-        cache = RunCache(self.storage.cache_folder(name))
+        cache = self.storage.run_cache(name)
         for run in doc["runs"]:
             run_digest, source = self._run_file(name, run)
             parsed = self._parse(name, run, source)
@@ -398,7 +438,7 @@ class ReleaseWriter:
         # The first comparison after a capture reads this run normalised: have it ready, while
         # the parsed profile is still in memory.
         run_digest = hashing.hash.hexdigest()
-        RunCache(self.attempt.cache_folder).store_normalised(
+        self.attempt.run_cache.store_normalised(
             file, run_digest, normalise(profile), line_level=False
         )
         self.runs.append(run)

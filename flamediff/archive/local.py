@@ -35,11 +35,12 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from flamediff.archive.cache import RunCache
 from flamediff.archive.document import RELEASE_FILE, is_release_name
 from flamediff.archive.storage import Attempt, Leftover
 from flamediff.errors import ArchiveError
@@ -98,8 +99,8 @@ class FolderAttempt:
     folder: Path
 
     @property
-    def cache_folder(self) -> Path:
-        return self.folder / CACHE_DIR
+    def run_cache(self) -> RunCache:
+        return RunCache(self.folder / CACHE_DIR)
 
     def file_name(self, run_file: str) -> str:
         return run_file  # the folder itself is the attempt's own
@@ -154,6 +155,19 @@ class FolderStorage:
             if error.errno == errno.ELOOP:
                 raise refuse_link(path) from None
             raise
+
+    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
+        found: list[bytes | OSError] = []
+        for file in files:
+            try:
+                found.append(self.read(name, file))
+            except OSError as error:
+                found.append(error)
+        return found
+
+    def stored_files(self, name: str) -> set[str]:
+        folder = self._release_folder(name)
+        return {entry.name for entry in folder.iterdir()} if folder.is_dir() else set()
 
     @contextlib.contextmanager
     def attempt(self, name: str) -> Iterator[FolderAttempt]:
@@ -284,11 +298,11 @@ class FolderStorage:
             found.append(_remove(entry))
         return found
 
-    def cache_folder(self, name: str) -> Path:
+    def run_cache(self, name: str) -> RunCache:
         folder = self._release_folder(name) / CACHE_DIR
         if folder.is_symlink():
             raise refuse_link(folder)
-        return folder
+        return RunCache(folder)
 
 
 def _real_folder(path: Path) -> bool:

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import io
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from flamediff.archive.cache import RunCache
 from flamediff.archive.document import RELEASE_FILE, is_release_name
 from flamediff.archive.storage import Attempt, Leftover
 from flamediff.errors import ArchiveError
@@ -92,8 +92,8 @@ class RemoteAttempt:
     committed: bool = False
 
     @property
-    def cache_folder(self) -> Path | None:
-        return self.storage.cache_folder(self.name)
+    def run_cache(self) -> RunCache:
+        return self.storage.run_cache(self.name)
 
     def file_name(self, run_file: str) -> str:
         return f"{self.attempt}-{run_file}"
@@ -142,6 +142,30 @@ class RemoteStorage:
 
     def read(self, name: str, file: str) -> bytes:
         return bytes(self.fs.cat_file(self.path(name, file)))
+
+    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
+        paths = [self.path(name, file) for file in files]
+        if not paths:
+            return []
+        # One call: an asynchronous file system (s3fs, gcsfs) fetches every path at once.
+        fetched = self.fs.cat(paths, on_error="return")
+        if not isinstance(fetched, dict):  # one path: fsspec returns its bytes alone
+            fetched = {paths[0]: fetched}
+        found: list[bytes | OSError] = []
+        for path in paths:
+            value = fetched.get(path, FileNotFoundError(path))
+            # s3fs turns the store's answers into OSErrors; anything else is made one.
+            found.append(value if isinstance(value, bytes | OSError) else OSError(str(value)))
+        return found
+
+    def stored_files(self, name: str) -> set[str]:
+        prefix = self.path(name)
+        self.fs.invalidate_cache(prefix)
+        try:
+            listed = self.fs.ls(prefix, detail=False)
+        except FileNotFoundError:
+            return set()
+        return {str(path).rsplit("/", 1)[-1] for path in listed}
 
     @contextlib.contextmanager
     def attempt(self, name: str) -> Iterator[RemoteAttempt]:
@@ -220,14 +244,10 @@ class RemoteStorage:
         except (OSError, ValueError, KeyError, TypeError):
             return _EVERYTHING  # damaged: check names it; nothing is removed beside it
 
-    def cache_folder(self, name: str) -> Path | None:
-        digest = hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:16]
-        folder = _cache_root() / "remote" / digest / name
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return None  # no local cache: every read parses
-        return folder
+    def run_cache(self, name: str) -> RunCache:
+        # Named by the run file's SHA-256: found from release.json before any download, and
+        # shared by every release and every archive that holds the same run.
+        return RunCache(_cache_root() / "runs", by_digest=True)
 
 
 class _Everything(set[str]):

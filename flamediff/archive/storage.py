@@ -22,10 +22,13 @@ The archive turns them into messages naming the object by :meth:`Storage.describ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from flamediff.archive.cache import RunCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class Attempt(Protocol):
         ...
 
     @property
-    def cache_folder(self) -> Path | None:
+    def run_cache(self) -> RunCache:
         """Where derived caches of these run files go on the local disk, if anywhere."""
         ...
 
@@ -93,6 +96,15 @@ class Storage(Protocol):
         """The bytes of ``file`` of release ``name``."""
         ...
 
+    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
+        """The bytes of each of ``files`` of release ``name``, or the error reading it:
+        fetched at once where the store is remote, so that their latencies overlap."""
+        ...
+
+    def stored_files(self, name: str) -> set[str]:
+        """The names of the files stored under ``name`` (one listing, nothing downloaded)."""
+        ...
+
     def attempt(self, name: str) -> AbstractContextManager[Attempt]:
         """A fresh attempt at release ``name``; whatever is not committed is gone after it."""
         ...
@@ -126,6 +138,6 @@ class Storage(Protocol):
         back). Each says only what was really done."""
         ...
 
-    def cache_folder(self, name: str) -> Path | None:
-        """The local folder for derived caches of release ``name``, or None for no cache."""
+    def run_cache(self, name: str) -> RunCache:
+        """The local cache of the parsed runs of release ``name`` (its folder None: no cache)."""
         ...
