@@ -229,6 +229,12 @@ class Archive:
         cache.store_normalised(run["file"], run_digest, profile, line_level=line_level)
         return profile
 
+    def read_run_files(self, name: str) -> list[bytes]:
+        """The run files of ``name`` exactly as stored, in order, each checked against the
+        SHA-256 ``release.json`` records (what a copy of the archive carries over)."""
+        self._known(name)
+        return [source for _, source in self._run_files(name, self._document(name)["runs"])]
+
     def _run_files(self, name: str, runs: list[RunDocument]) -> list[tuple[str, bytes]]:
         """The SHA-256 and the bytes of each run file, fetched together, each refused if not
         the one archived."""
@@ -442,6 +448,16 @@ class ReleaseWriter:
             file, run_digest, normalise(profile), line_level=False
         )
         self.runs.append(run)
+        self.digests.append(run_digest)
+        self.files.append(file)
+
+    def add_run_file(self, data: bytes, run: RunInfo) -> None:
+        """Add a run file as another archive stores it (gzip'd folded text), byte for byte."""
+        file = self.attempt.file_name(run_file_name(len(self.runs)))
+        with self.attempt.open_run(file) as raw:
+            raw.write(data)
+        run_digest = digest(data)
+        self.runs.append(replace(run, sha256=run_digest))
         self.digests.append(run_digest)
         self.files.append(file)
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import typer
 
 from flamediff import __version__
+from flamediff.cli.archiving import archive_app
 from flamediff.cli.bisect import bisect
 from flamediff.cli.capture import capture
 from flamediff.cli.comment import comment
@@ -78,6 +79,7 @@ app.command("export")(export)
 app.command("check")(check)
 app.command("comment")(comment)
 app.command("bisect")(bisect)
+app.add_typer(archive_app, name="archive")
 
 
 BLOCKED = 1
