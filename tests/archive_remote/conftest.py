@@ -41,6 +41,9 @@ class Requests:
         self.latency = 0.0
         self.in_flight = 0
         self.peak = 0
+        # Called with (method, path) before each request is served: where a test acts at an
+        # exact point of a writer's work.
+        self.before: Callable[[str, str], None] | None = None
         self._lock = threading.Lock()
 
     def record(self, method: str, path: str) -> None:
@@ -51,9 +54,12 @@ class Requests:
         with self._lock:
             self.seen.clear()
             self.latency, self.in_flight, self.peak = 0.0, 0, 0
+            self.before = None
 
     @contextlib.contextmanager
     def serving(self, method: str, path: str) -> Iterator[None]:
+        if self.before is not None:
+            self.before(method, path)
         self.record(method, path)
         download = method == "GET" and "?" not in path
         with self._lock:

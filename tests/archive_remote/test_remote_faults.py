@@ -1,0 +1,91 @@
+"""Faults on an s3:// archive: a writer killed at any step, a server gone mid-upload.
+
+Whatever happens, a release is either whole or invisible, every other release stays
+readable, and what a dead writer left is listed by `check` and removed by `check --repair`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from builders import SAMPLES, run_cli
+
+import flamediff.archive.remote
+from flamediff.archive import Archive
+
+RUNS = sorted((SAMPLES / "v1").glob("run-*.folded"))[:3]
+
+
+def objects(archive: str) -> list[str]:
+    store = Archive(archive).storage
+    assert isinstance(store, flamediff.archive.remote.RemoteStorage)
+    store.fs.invalidate_cache()
+    return sorted(path[len(store.root) + 1 :] for path in store.fs.find(store.root))
+
+
+def test_a_writer_killed_before_any_of_its_writes_leaves_no_half_visible_release(
+    bucket: str, s3_env: dict[str, str], capsys, requests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = f"{bucket}/archive"
+    code, _, err = run_cli(capsys, "import", "v0", *map(str, RUNS), "--archive", archive)
+    assert code == 0, err
+    # Each write of a writer, in order: three run files, a sequence number, release.json.
+    steps = ["run-01.folded.gz", "run-02.folded.gz", "run-03.folded.gz", "/.sequence/"]
+    steps.append("/release.json")
+    writes = len(steps)
+    for step, marker in enumerate(steps, start=1):
+        name = f"killed-at-{step}"
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "flamediff", "import", name, *map(str, RUNS),
+             "--archive", archive],
+            env=s3_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+        killed: list[str] = []
+
+        def kill_at_step(
+            method: str, path: str, writer=writer, marker=marker, killed=killed
+        ) -> None:
+            if method == "PUT" and marker in path and not killed:
+                killed.append(path)
+                # Its request may still reach the store, or die with it.
+                os.kill(writer.pid, signal.SIGKILL)
+
+        requests.clear()
+        requests.before = kill_at_step
+        assert writer.wait(timeout=60) == -signal.SIGKILL, step
+        requests.before = None
+        scanned, damaged = Archive(archive).scan()
+        assert damaged == [], step
+        visible = [info.name for _, info in scanned]
+        # Killed as release.json went out: committed whole. Before: invisible.
+        assert visible[0] == "v0"
+        assert (name in visible) == (step == writes), (step, visible)
+        if name in visible:
+            assert len(Archive(archive).load(name).profiles) == len(RUNS)
+    assert Archive(archive).load("v0").profiles
+    monkeypatch.setattr(flamediff.archive.remote, "LEFTOVER_AGE", dt.timedelta(0))
+    dead = [path for path in objects(archive) if path.startswith("killed-at-")]
+    dead = [path for path in dead if not path.startswith(f"killed-at-{writes}/")]
+    assert len(dead) >= 3 + 1  # the ones killed at the sequence number left all three
+    code, _, err = run_cli(capsys, "check", "--archive", archive)
+    assert code == 0, err
+    assert (
+        sorted(
+            line.split()[1].removeprefix(f"{archive}/")
+            for line in err.splitlines()
+            if line.startswith("leftover ")
+        )
+        == dead
+    )
+    code, _, err = run_cli(capsys, "check", "--repair", "--archive", archive)
+    assert code == 0, err
+    assert err.count("removed leftover") == len(dead)
+    left = [path for path in objects(archive) if not path.startswith(".sequence/")]
+    assert all(path.startswith(("v0/", f"killed-at-{writes}/")) for path in left), left
