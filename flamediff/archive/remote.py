@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -76,6 +77,24 @@ def _file_system(url: str) -> tuple[AbstractFileSystem, str]:
         raise ArchiveError(f"{url}: not an archive location flamediff can open ({error})") from None
 
 
+@contextlib.contextmanager
+def store_errors(where: str) -> Iterator[None]:
+    """The store's failures as the Storage protocol states them: an OSError naming ``where``.
+
+    A backend raises its own exceptions for the network and the service (botocore's
+    EndpointConnectionError when the server is gone, aiohttp's errors): each becomes an
+    OSError, so that the archive reports it as the object it could not read or write.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = where
+        raise
+    except Exception as error:  # the backend's own: a failure of the store, not of flamediff
+        raise OSError(errno.EIO, str(error) or type(error).__name__, where) from error
+
+
 def _cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "flamediff"
@@ -104,7 +123,8 @@ class RemoteAttempt:
         yield buffer
         path = self.storage.path(self.name, file)
         self.written.append(path)
-        self.storage.fs.pipe_file(path, buffer.getvalue())
+        with store_errors(self.storage.describe(self.name, file)):
+            self.storage.fs.pipe_file(path, buffer.getvalue())
 
 
 class RemoteStorage:
@@ -129,40 +149,54 @@ class RemoteStorage:
         return f"{self.url}/{name}" if file is None else f"{self.url}/{name}/{file}"
 
     def present(self) -> bool:
-        return bool(self.fs.exists(self.root))
+        with store_errors(self.url):
+            return bool(self.fs.exists(self.root))
 
     def release_names(self) -> list[str]:
         self.fs.invalidate_cache(self.root)
-        found = self.fs.glob(f"{self.root}/*/{RELEASE_FILE}")
+        with store_errors(self.url):
+            found = self.fs.glob(f"{self.root}/*/{RELEASE_FILE}")
         return [path[len(self.root) + 1 :].split("/", 1)[0] for path in found]
 
     def has_release(self, name: str) -> bool:
         self.fs.invalidate_cache(self.path(name))
-        return bool(self.fs.exists(self.path(name, RELEASE_FILE)))
+        with store_errors(self.describe(name, RELEASE_FILE)):
+            return bool(self.fs.exists(self.path(name, RELEASE_FILE)))
 
     def read(self, name: str, file: str) -> bytes:
-        return bytes(self.fs.cat_file(self.path(name, file)))
+        with store_errors(self.describe(name, file)):
+            return bytes(self.fs.cat_file(self.path(name, file)))
 
     def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
         paths = [self.path(name, file) for file in files]
         if not paths:
             return []
         # One call: an asynchronous file system (s3fs, gcsfs) fetches every path at once.
-        fetched = self.fs.cat(paths, on_error="return")
+        with store_errors(self.describe(name)):
+            fetched = self.fs.cat(paths, on_error="return")
         if not isinstance(fetched, dict):  # one path: fsspec returns its bytes alone
             fetched = {paths[0]: fetched}
         found: list[bytes | OSError] = []
-        for path in paths:
+        for path, file in zip(paths, files, strict=True):
             value = fetched.get(path, FileNotFoundError(path))
-            # s3fs turns the store's answers into OSErrors; anything else is made one.
-            found.append(value if isinstance(value, bytes | OSError) else OSError(str(value)))
+            if isinstance(value, bytes):
+                found.append(value)
+                continue
+            if not isinstance(value, BaseException):
+                value = OSError(errno.EIO, str(value))
+            try:
+                with store_errors(self.describe(name, file)):
+                    raise value
+            except OSError as error:
+                found.append(error)
         return found
 
     def stored_files(self, name: str) -> set[str]:
         prefix = self.path(name)
         self.fs.invalidate_cache(prefix)
         try:
-            listed = self.fs.ls(prefix, detail=False)
+            with store_errors(self.describe(name)):
+                listed = self.fs.ls(prefix, detail=False)
         except FileNotFoundError:
             return set()
         return {str(path).rsplit("/", 1)[-1] for path in listed}
@@ -176,7 +210,8 @@ class RemoteStorage:
         finally:
             if not attempt.committed:
                 for path in attempt.written:
-                    with contextlib.suppress(OSError):
+                    # Where the store is unreachable, they stay: leftovers for `check`.
+                    with contextlib.suppress(OSError), store_errors(path):
                         self.fs.rm_file(path)
 
     @contextlib.contextmanager
@@ -189,7 +224,10 @@ class RemoteStorage:
         number = after + 1
         while True:
             try:
-                self.fs.pipe_file(f"{self.root}/{SEQUENCE_DIR}/{number:08d}", b"", mode="create")
+                with store_errors(f"{self.url}/{SEQUENCE_DIR}/{number:08d}"):
+                    self.fs.pipe_file(
+                        f"{self.root}/{SEQUENCE_DIR}/{number:08d}", b"", mode="create"
+                    )
                 return number
             except FileExistsError:
                 number += 1
@@ -198,20 +236,24 @@ class RemoteStorage:
         if not isinstance(attempt, RemoteAttempt):
             raise TypeError(f"not an attempt of this archive: {attempt!r}")
         path = self.path(attempt.name, RELEASE_FILE)
-        self.fs.pipe_file(path, document, mode="overwrite" if replace else "create")
+        with store_errors(self.describe(attempt.name, RELEASE_FILE)):
+            self.fs.pipe_file(path, document, mode="overwrite" if replace else "create")
         attempt.committed = True
 
     def rewrite_document(self, name: str, document: bytes) -> None:
-        self.fs.pipe_file(self.path(name, RELEASE_FILE), document)
+        with store_errors(self.describe(name, RELEASE_FILE)):
+            self.fs.pipe_file(self.path(name, RELEASE_FILE), document)
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
         found: list[Leftover] = []
-        if not self.fs.exists(self.root):
-            return found
-        self.fs.invalidate_cache(self.root)
+        with store_errors(self.url):
+            if not self.fs.exists(self.root):
+                return found
+            self.fs.invalidate_cache(self.root)
+            stored = self.fs.find(self.root, detail=True).items()
         now = dt.datetime.now(dt.UTC)
         listed: dict[str, set[str]] = {}
-        for path, details in self.fs.find(self.root, detail=True).items():
+        for path, details in stored:
             relative = path[len(self.root) + 1 :]
             name, _, file = relative.partition("/")
             if name == SEQUENCE_DIR or not file or file == RELEASE_FILE:
@@ -225,7 +267,8 @@ class RemoteStorage:
                 found.append(Leftover(where))
                 continue
             try:
-                self.fs.rm_file(path)
+                with store_errors(where):
+                    self.fs.rm_file(path)
             except OSError as error:
                 found.append(Leftover(where, error=(error.strerror or str(error)).lower()))
                 continue

@@ -7,8 +7,10 @@ server is started once per session on a free port of 127.0.0.1 and stopped at th
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +46,8 @@ class Requests:
         # Called with (method, path) before each request is served: where a test acts at an
         # exact point of a writer's work.
         self.before: Callable[[str, str], None] | None = None
+        # While down, every connection is dropped unanswered: a server that is gone.
+        self.down = False
         self._lock = threading.Lock()
 
     def record(self, method: str, path: str) -> None:
@@ -85,6 +89,8 @@ class Requests:
 
 
 REQUESTS = Requests()
+# The server's access log would land in the tests' captured stderr.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 class RecordingMotoServer(moto_server.ThreadedMotoServer):
@@ -99,6 +105,10 @@ class RecordingMotoServer(moto_server.ThreadedMotoServer):
             query = environ.get("QUERY_STRING", "")
             path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
             with REQUESTS.serving(environ["REQUEST_METHOD"], path):
+                if REQUESTS.down:
+                    with contextlib.suppress(OSError):
+                        environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+                    return []
                 return inner(environ, start)  # type: ignore[no-any-return]
 
         self._server = make_server(
@@ -117,6 +127,54 @@ def requests() -> Requests:
     """The requests the server answers from now on."""
     REQUESTS.clear()
     return REQUESTS
+
+
+class Outage:
+    """A server of the test's own, to stop in the middle of a request and start again on
+    the same port; the buckets outlive it (moto keeps them in this process)."""
+
+    def __init__(self) -> None:
+        self.server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        self.host, self.port = self.server.get_host_and_port()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Drop every connection and stop listening (safe from inside a request)."""
+        REQUESTS.down = True
+        self.server.stop()
+        assert self.server._server is not None
+        self.server._server.server_close()
+
+    def restart(self) -> None:
+        self.server = RecordingMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self.server.start()
+        REQUESTS.down = False
+
+
+@pytest.fixture
+def outage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Outage]:
+    """A bucket on a server of the test's own (see :class:`Outage`), as ``s3_env`` sets up."""
+    import fsspec.config
+    import s3fs
+
+    own = Outage()
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    # One attempt per request: a gone server is known at once, not after a minute of retries.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": own.endpoint})
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        yield own
+    finally:
+        REQUESTS.down = False
+        own.server.stop()
+        s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.fixture(scope="session")
