@@ -343,9 +343,19 @@ class Archive:
     def add_justification(self, name: str, justification: Justification) -> None:
         """Record a written reason for accepting ``name`` against a base release."""
         validate_release_name(name)
-        with self.storage.lock():
-            doc = with_justification(self._document(name), justification)
-            self.storage.rewrite_document(name, dump_document(doc))
+        where = self.storage.describe(name, RELEASE_FILE)
+
+        def justified(data: bytes) -> bytes:
+            return dump_document(
+                with_justification(parse_document(data, where, name), justification)
+            )
+
+        try:
+            self.storage.update_document(name, justified)
+        except FileNotFoundError:
+            raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
+        except OSError as error:
+            raise ArchiveError(f"{where}: cannot write: {error.strerror or error}") from None
 
     def check(self) -> list[str]:
         """Every problem found in the archive, one line each; empty when all is well.

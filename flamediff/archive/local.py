@@ -35,7 +35,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -248,8 +248,10 @@ class FolderStorage:
             attempt.folder.rename(final)
         sync_directory(self.root)
 
-    def rewrite_document(self, name: str, document: bytes) -> None:
-        write_atomically(self.root / name / RELEASE_FILE, document, durable=True)
+    def update_document(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        with self.lock():
+            document = change(self.read(name, RELEASE_FILE))
+            write_atomically(self.root / name / RELEASE_FILE, document, durable=True)
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
         """Temporary folders and files of writers that no longer run; removed if ``remove``.

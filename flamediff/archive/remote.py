@@ -35,8 +35,10 @@ import errno
 import io
 import json
 import os
+import random
 import secrets
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -53,6 +55,8 @@ SEQUENCE_DIR = ".sequence"
 # A run file no release.json names is a leftover once it is this old; younger, it may belong
 # to a writer still uploading its runs.
 LEFTOVER_AGE = dt.timedelta(hours=1)
+# Compare-and-swap rounds of a release.json update before giving up.
+UPDATE_ATTEMPTS = 12
 EXTRAS = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
 
@@ -93,6 +97,24 @@ def store_errors(where: str) -> Iterator[None]:
         raise
     except Exception as error:  # the backend's own: a failure of the store, not of flamediff
         raise OSError(errno.EIO, str(error) or type(error).__name__, where) from error
+
+
+def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
+
+
+def _precondition_failed(error: OSError) -> bool:
+    """Whether the store refused a conditional put (HTTP 412) rather than failed."""
+    cause = error.__cause__
+    while cause is not None:
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict):
+            code = response.get("Error", {}).get("Code")
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            return bool(code == "PreconditionFailed" or status == 412)
+        cause = cause.__cause__
+    return False
 
 
 def _cache_root() -> Path:
@@ -240,9 +262,36 @@ class RemoteStorage:
             self.fs.pipe_file(path, document, mode="overwrite" if replace else "create")
         attempt.committed = True
 
-    def rewrite_document(self, name: str, document: bytes) -> None:
-        with store_errors(self.describe(name, RELEASE_FILE)):
-            self.fs.pipe_file(self.path(name, RELEASE_FILE), document)
+    def update_document(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        path, where = self.path(name, RELEASE_FILE), self.describe(name, RELEASE_FILE)
+        if not self._conditional_puts():
+            # No compare-and-swap here: the last of two simultaneous writers wins.
+            with store_errors(where):
+                self.fs.pipe_file(path, change(self.read(name, RELEASE_FILE)))
+            return
+        for attempt in range(UPDATE_ATTEMPTS):
+            with store_errors(where):
+                self.fs.invalidate_cache(path)
+                # The tag first: if the document changes before it is read, the put below
+                # finds another tag and is refused.
+                tag = self.fs.info(path)["ETag"]
+                document = change(bytes(self.fs.cat_file(path)))
+            try:
+                with store_errors(where):
+                    self.fs.pipe_file(path, document, IfMatch=tag)
+                return
+            except OSError as error:
+                if not _precondition_failed(error):
+                    raise
+            # Another writer updated it meanwhile: apply the change to theirs.
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise ArchiveError(
+            f"{where}: changed by other writers {UPDATE_ATTEMPTS} times in a row; try again"
+        )
+
+    def _conditional_puts(self) -> bool:
+        """Whether the store refuses a put whose If-Match names another ETag (S3 does)."""
+        return "s3" in _protocols(self.fs)
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
         found: list[Leftover] = []

@@ -22,7 +22,7 @@ The archive turns them into messages naming the object by :meth:`Storage.describ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -129,8 +129,14 @@ class Storage(Protocol):
         """
         ...
 
-    def rewrite_document(self, name: str, document: bytes) -> None:
-        """Replace the ``release.json`` of release ``name`` atomically (under the lock)."""
+    def update_document(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        """Replace the ``release.json`` of release ``name`` by ``change`` of it, atomically.
+
+        No change is lost when several writers update one document at once: a folder
+        applies each under its lock; an object store writes only if the document is still
+        the one ``change`` was given (a compare-and-swap on its ETag), and otherwise calls
+        ``change`` again on the new one.
+        """
         ...
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
