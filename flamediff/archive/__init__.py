@@ -99,6 +99,10 @@ class Archive:
 
     def __init__(self, where: Path | str | Storage) -> None:
         self.storage: Storage = open_storage(where) if isinstance(where, str | Path) else where
+        # The release.json of each release read so far: a command reads one release several
+        # times (to load it, to fingerprint it, to name it in a report), and on a bucket each
+        # read is a request. Dropped whenever this archive writes; scan() always reads anew.
+        self._documents: dict[str, ReleaseDocument] = {}
 
     @property
     def location(self) -> str:
@@ -114,15 +118,31 @@ class Archive:
 
     # ---- reading ----------------------------------------------------------------------
 
-    def _document(self, name: str) -> ReleaseDocument:
+    def _document(self, name: str, *, known: bool = True) -> ReleaseDocument:
+        """The release.json of ``name``, read anew. ``known``: the release is listed, so a
+        missing document is damage; otherwise it is a release that does not exist."""
         where = self.storage.describe(name, RELEASE_FILE)
         try:
             data = self.storage.read(name, RELEASE_FILE)
         except FileNotFoundError:
+            if not known and not self.storage.has_release(name):
+                latest = ", ".join(self.names()[-5:]) or "none"
+                raise ArchiveError(
+                    f"no release {name!r} in {self.location} (latest: {latest})"
+                ) from None
             raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
         except OSError as error:
             raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
-        return parse_document(data, where, name)
+        document = parse_document(data, where, name)
+        self._documents[name] = document
+        return document
+
+    def _release_document(self, name: str) -> ReleaseDocument:
+        """The release.json of release ``name``, as read before in this archive if it was;
+        the precise error when there is no such release."""
+        validate_release_name(name)
+        document = self._documents.get(name)
+        return document if document is not None else self._document(name, known=False)
 
     def scan(self) -> tuple[list[tuple[int, ReleaseInfo]], list[Damaged]]:
         """Every readable release with its sequence number, in capture order, and the rest."""
@@ -150,16 +170,8 @@ class Archive:
     def names(self) -> list[str]:
         return [info.name for info in self.infos()]
 
-    def _known(self, name: str) -> None:
-        """Raise the precise error when there is no release ``name``."""
-        validate_release_name(name)
-        if not self.storage.has_release(name):
-            known = ", ".join(self.names()[-5:]) or "none"
-            raise ArchiveError(f"no release {name!r} in {self.location} (latest: {known})")
-
     def info(self, name: str) -> ReleaseInfo:
-        self._known(name)
-        return document_to_info(self._document(name))
+        return document_to_info(self._release_document(name))
 
     def load(self, name: str, *, normalised: bool = False, line_level: bool = False) -> Release:
         """The release with every run's profile, exactly as stored.
@@ -173,8 +185,7 @@ class Archive:
         :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
         entry valid for this run file and this normaliser exists.
         """
-        self._known(name)
-        doc = self._document(name)
+        doc = self._release_document(name)
         cache = self.storage.run_cache(name)
         runs = doc["runs"]
         profiles: list[Profile | None] = [None] * len(runs)
@@ -232,8 +243,8 @@ class Archive:
     def read_run_files(self, name: str) -> list[bytes]:
         """The run files of ``name`` exactly as stored, in order, each checked against the
         SHA-256 ``release.json`` records (what a copy of the archive carries over)."""
-        self._known(name)
-        return [source for _, source in self._run_files(name, self._document(name)["runs"])]
+        runs = self._release_document(name)["runs"]
+        return [source for _, source in self._run_files(name, runs)]
 
     def _run_files(self, name: str, runs: list[RunDocument]) -> list[tuple[str, bytes]]:
         """The SHA-256 and the bytes of each run file, fetched together, each refused if not
@@ -336,6 +347,7 @@ class Archive:
             sequence = self.storage.claim_sequence(max(sequences, default=0))
             document = info_to_document(info, sequence, writer.digests, writer.files)
             try:
+                self._documents.pop(name, None)
                 self.storage.commit(writer.attempt, dump_document(document), replace=writer.force)
             except FileExistsError:
                 raise taken from None
@@ -351,6 +363,7 @@ class Archive:
             )
 
         try:
+            self._documents.pop(name, None)
             self.storage.update_document(name, justified)
         except FileNotFoundError:
             raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
