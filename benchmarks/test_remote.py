@@ -70,14 +70,19 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
 
 @pytest.fixture(scope="module", autouse=True)
 def ratios(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Print the ratios of this run once every benchmark here has run."""
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    for state in ("warm", "cold"):
-        local, remote = MEDIANS.get(f"local {state}"), MEDIANS.get(f"remote {state}")
-        if local and remote and reporter is not None:
-            reporter.write_line(
-                f"diff on a bucket / diff on a folder, {state}: {remote / local:.2f}x"
-            )
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        for state in ("warm", "cold"):
+            local, remote = MEDIANS.get(f"local {state}"), MEDIANS.get(f"remote {state}")
+            if local and remote:
+                reporter.write_line(
+                    f"diff on a bucket / diff on a folder, {state}: {remote / local:.2f}x"
+                )
 
 
 def flamediff(*args: str) -> str:

@@ -34,7 +34,10 @@ Layout, little-endian::
     i32 * frames, i64 * (stacks + 1) offsets, i64 * stacks counts
     SHA-256 of all of the above
 
-Where the storage gives no local folder, nothing is cached and every read parses.
+Where the storage gives no local folder, nothing is cached and every read parses. A remote
+archive's entries are named by the run file's SHA-256 instead of its stem, in one folder for
+every release (``RunCache(by_digest=True)``): found from ``release.json`` alone, before
+anything is downloaded.
 """
 
 from __future__ import annotations

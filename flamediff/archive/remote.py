@@ -22,9 +22,15 @@ Layout under the URL::
    those older than an hour (younger ones may be a writer at work) and ``check --repair``
    removes them; readers never do.
 
+6. A justification rewrites ``release.json`` with ``If-Match`` on the ETag it read: when
+   another writer changed it meanwhile, the put is refused and the change is applied again
+   to the new document, so no justification is lost (stores without conditional puts: the
+   last writer wins).
+
 Credentials are the backend's own (environment, profile, instance role): nothing here
 reads, stores or prints them. Parsed runs are cached on the local disk, under
-``$XDG_CACHE_HOME/flamediff`` (``~/.cache/flamediff``), never in the bucket.
+``$XDG_CACHE_HOME/flamediff/runs`` (``~/.cache/flamediff/runs``), named by the run file's
+SHA-256, never in the bucket: a run read once is never downloaded again.
 """
 
 from __future__ import annotations
