@@ -121,18 +121,26 @@ class Archive:
     def _document(self, name: str, *, known: bool = True) -> ReleaseDocument:
         """The release.json of ``name``, read anew. ``known``: the release is listed, so a
         missing document is damage; otherwise it is a release that does not exist."""
-        where = self.storage.describe(name, RELEASE_FILE)
         try:
-            data = self.storage.read(name, RELEASE_FILE)
-        except FileNotFoundError:
+            data: bytes | Exception = self.storage.read(name, RELEASE_FILE)
+        except OSError as error:
+            data = error
+        return self._parsed_document(name, data, known=known)
+
+    def _parsed_document(
+        self, name: str, data: bytes | Exception, *, known: bool
+    ) -> ReleaseDocument:
+        """The release.json of ``name`` from what reading it gave, or the precise error."""
+        where = self.storage.describe(name, RELEASE_FILE)
+        if isinstance(data, FileNotFoundError):
             if not known and not self.storage.has_release(name):
                 latest = ", ".join(self.names()[-5:]) or "none"
-                raise ArchiveError(
-                    f"no release {name!r} in {self.location} (latest: {latest})"
-                ) from None
-            raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
-        except OSError as error:
-            raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
+                raise ArchiveError(f"no release {name!r} in {self.location} (latest: {latest})")
+            raise ArchiveError(f"{where}: missing; the release folder is damaged")
+        if isinstance(data, OSError):
+            raise ArchiveError(f"{where}: cannot read: {data.strerror or data}")
+        if isinstance(data, Exception):
+            raise data
         document = parse_document(data, where, name)
         self._documents[name] = document
         return document
@@ -148,15 +156,20 @@ class Archive:
         """Every readable release with its sequence number, in capture order, and the rest."""
         good: list[tuple[int, str, ReleaseInfo]] = []
         damaged: list[Damaged] = []
+        names: list[str] = []
         for name in self.storage.release_names():
-            if not is_release_name(name):
-                # Put there by hand: shown quoted, so that a newline cannot break a listing.
-                shown = repr(name)
-                reason = f"{self.location}: holds {shown}, not a valid release name; ignored"
-                damaged.append(Damaged(shown, reason))
+            if is_release_name(name):
+                names.append(name)
                 continue
+            # Put there by hand: shown quoted, so that a newline cannot break a listing.
+            shown = repr(name)
+            reason = f"{self.location}: holds {shown}, not a valid release name; ignored"
+            damaged.append(Damaged(shown, reason))
+        # Read together: on a bucket, one round trip for the whole history, not one each.
+        fetched = self.storage.read_many([(name, RELEASE_FILE) for name in names])
+        for name, data in zip(names, fetched, strict=True):
             try:
-                doc = self._document(name)
+                doc = self._parsed_document(name, data, known=True)
                 good.append((doc["sequence"], doc["created"], document_to_info(doc)))
             except ArchiveError as error:
                 damaged.append(Damaged(name, str(error)))
@@ -249,19 +262,21 @@ class Archive:
     def _run_files(self, name: str, runs: list[RunDocument]) -> list[tuple[str, bytes]]:
         """The SHA-256 and the bytes of each run file, fetched together, each refused if not
         the one archived."""
-        fetched = self.storage.read_many(name, [run["file"] for run in runs])
+        fetched = self.storage.read_many([(name, run["file"]) for run in runs])
         return [self._checked(name, run, got) for run, got in zip(runs, fetched, strict=True)]
 
     def _run_file(self, name: str, run: RunDocument) -> tuple[str, bytes]:
         """The SHA-256 and the bytes of a run file, refused if not the one archived."""
         return self._run_files(name, [run])[0]
 
-    def _checked(self, name: str, run: RunDocument, got: bytes | OSError) -> tuple[str, bytes]:
+    def _checked(self, name: str, run: RunDocument, got: bytes | Exception) -> tuple[str, bytes]:
         where = self.storage.describe(name, run["file"])
         if isinstance(got, FileNotFoundError | IsADirectoryError):
             raise ArchiveError(f"{where}: run file missing; the release is damaged")
         if isinstance(got, OSError):
             raise ArchiveError(f"{where}: cannot read: {got.strerror or got}")
+        if isinstance(got, Exception):
+            raise got
         run_digest = digest(got)
         recorded = run.get("sha256")
         if recorded is not None and run_digest != recorded:

@@ -156,12 +156,12 @@ class FolderStorage:
                 raise refuse_link(path) from None
             raise
 
-    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
-        found: list[bytes | OSError] = []
-        for file in files:
+    def read_many(self, files: Sequence[tuple[str, str]]) -> list[bytes | Exception]:
+        found: list[bytes | Exception] = []
+        for name, file in files:
             try:
                 found.append(self.read(name, file))
-            except OSError as error:
+            except (OSError, ArchiveError) as error:
                 found.append(error)
         return found
 

@@ -195,17 +195,17 @@ class RemoteStorage:
         with store_errors(self.describe(name, file)):
             return bytes(self.fs.cat_file(self.path(name, file)))
 
-    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
-        paths = [self.path(name, file) for file in files]
+    def read_many(self, files: Sequence[tuple[str, str]]) -> list[bytes | Exception]:
+        paths = [self.path(name, file) for name, file in files]
         if not paths:
             return []
         # One call: an asynchronous file system (s3fs, gcsfs) fetches every path at once.
-        with store_errors(self.describe(name)):
+        with store_errors(self.url):
             fetched = self.fs.cat(paths, on_error="return")
         if not isinstance(fetched, dict):  # one path: fsspec returns its bytes alone
             fetched = {paths[0]: fetched}
-        found: list[bytes | OSError] = []
-        for path, file in zip(paths, files, strict=True):
+        found: list[bytes | Exception] = []
+        for path, (name, file) in zip(paths, files, strict=True):
             value = fetched.get(path, FileNotFoundError(path))
             if isinstance(value, bytes):
                 found.append(value)

@@ -96,9 +96,10 @@ class Storage(Protocol):
         """The bytes of ``file`` of release ``name``."""
         ...
 
-    def read_many(self, name: str, files: Sequence[str]) -> list[bytes | OSError]:
-        """The bytes of each of ``files`` of release ``name``, or the error reading it:
-        fetched at once where the store is remote, so that their latencies overlap."""
+    def read_many(self, files: Sequence[tuple[str, str]]) -> list[bytes | Exception]:
+        """The bytes of each ``(release, file)`` of ``files``, or the error reading it (what
+        :meth:`read` would raise): fetched at once where the store is remote, so that their
+        latencies overlap."""
         ...
 
     def stored_files(self, name: str) -> set[str]:

@@ -34,7 +34,9 @@ def test_a_diff_downloads_each_run_file_once_in_parallel_and_the_next_diff_none(
     expected = sorted(run_files(archive, "v1") + run_files(archive, "v2"))
     shutil.rmtree(tmp_path / "cache")  # a fresh runner: nothing on its disk yet
     requests.clear()
-    requests.latency = 0.05
+    requests.latency = (
+        0.25  # long beside the time to sign and send a request, even on a busy machine
+    )
     code, first, err = run_cli(capsys, "diff", "v1", "v2", "--format", "json", "--archive", archive)
     assert code == 0, err
     fetched = requests.downloads("-run-")
@@ -47,3 +49,19 @@ def test_a_diff_downloads_each_run_file_once_in_parallel_and_the_next_diff_none(
     assert code == 0, err
     assert requests.downloads("-run-") == []
     assert second == first
+
+
+def test_a_listing_reads_every_release_json_at_once(bucket: str, capsys, requests) -> None:
+    archive = f"{bucket}/archive"
+    for index in range(6):
+        code, _, err = run_cli(capsys, "import", f"v{index}", str(V1[0]), "--archive", archive)
+        assert code == 0, err
+    requests.clear()
+    requests.latency = (
+        0.25  # long beside the time to sign and send a request, even on a busy machine
+    )
+    code, out, err = run_cli(capsys, "list", "--format", "json", "--archive", archive)
+    assert code == 0, err
+    assert [row["name"] for row in json.loads(out)["releases"]] == [f"v{i}" for i in range(6)]
+    assert len(requests.downloads("/release.json")) == 6
+    assert requests.peak > 1  # one round trip for the history, not one per release
