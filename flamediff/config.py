@@ -56,6 +56,18 @@ DEFAULT_ARCHIVE = Path(".flamediff")
 ARCHIVE_ENV = "FLAMEDIFF_ARCHIVE"
 
 
+def archive_location(text: str, relative_to: Path | None = None) -> Path | str:
+    """Where an archive is, as written: a URL (``s3://bucket/prefix``) kept as text, since a
+    Path would collapse its ``//``; a ``file://`` URL or a folder as a Path, a relative
+    folder taken from ``relative_to`` when given."""
+    from flamediff.archive.remote import is_url
+
+    if is_url(text):
+        return text.rstrip("/")
+    folder = Path(text.removeprefix("file://"))
+    return relative_to / folder if relative_to is not None else folder
+
+
 @dataclass(frozen=True, slots=True)
 class WaiverSetting:
     """A reviewed, in-repo permission for one function pattern to regress up to a limit."""
@@ -70,7 +82,8 @@ class WaiverSetting:
 class Settings:
     """Every setting with its default; ``source`` names where the overrides came from."""
 
-    archive: Path = DEFAULT_ARCHIVE
+    # A folder, or the URL of an archive on object storage.
+    archive: Path | str = DEFAULT_ARCHIVE
     load: tuple[str, ...] = ()
     runs: int = default.RUNS
     max_runs: int | None = None  # None: MAX_RUNS_FACTOR times runs
@@ -99,7 +112,7 @@ class ScenarioSetting:
 
     name: str
     settings: Settings
-    archive: Path | None = None
+    archive: Path | str | None = None
 
 
 _SIMPLE_KEYS = {f.name for f in fields(Settings)} - {
@@ -173,6 +186,10 @@ def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff")
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
                 raise ConfigError(f"{path}: {name}.max_runs must be a whole number of runs")
             values["max_runs"] = raw
+        elif key == "archive":
+            if not isinstance(raw, str) or not raw.strip():
+                raise ConfigError(f"{path}: {name}.archive must be a folder or a URL")
+            values["archive"] = archive_location(raw, relative_to=path.parent)
         elif key == "hot":
             values["hot"] = (raw,) if isinstance(raw, str) else tuple(map(str, raw))
         elif key in _SIMPLE_KEYS:
@@ -188,8 +205,6 @@ def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff")
                 ) from None
         else:
             raise ConfigError(f"{path}: unknown setting {name}.{key}")
-    if "archive" in values and not values["archive"].is_absolute():
-        values["archive"] = path.parent / values["archive"]
     return Settings(**values, source=str(path))
 
 
@@ -231,5 +246,5 @@ def load_settings(start: Path | None = None) -> Settings:
             settings = parse_table(pyproject, table)
     env_archive = os.environ.get(ARCHIVE_ENV)
     if env_archive:
-        settings = replace(settings, archive=Path(env_archive))
+        settings = replace(settings, archive=archive_location(env_archive))
     return settings

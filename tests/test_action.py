@@ -52,7 +52,7 @@ def runner(tmp_path: Path):
     )
     executable(bin_dir / "python", f'#!/bin/sh\nexec {sys.executable} "$@"\n')
 
-    def run(load: str, pr_body: str = "") -> tuple[list[str], str]:
+    def run(load: str, pr_body: str = "", archive: str = ".flamediff") -> tuple[list[str], str]:
         output = tmp_path / "github_output"
         output.write_text("", encoding="utf-8")
         (tmp_path / ".flamediff").mkdir(exist_ok=True)
@@ -60,7 +60,7 @@ def runner(tmp_path: Path):
         env = {
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
             "LOAD": load,
-            "ARCHIVE": ".flamediff",
+            "ARCHIVE": archive,
             "PR_BODY": pr_body,
             "GITHUB_REF_NAME": "feature/faster",
             "GITHUB_SHA": "0123456789abcdef",
@@ -97,3 +97,9 @@ def test_a_perf_accept_line_becomes_the_justification(runner):
     body = "Faster checkout.\n\nperf-accept: the new tax rules cost 5%, agreed in #12\n"
     args, _ = runner("python load.py", body)
     assert args[args.index("--justify") + 1] == "the new tax rules cost 5%, agreed in #12"
+
+
+def test_an_archive_in_a_bucket_is_passed_on_as_its_url(runner):
+    args, output = runner("python bench/load.py", archive="s3://team-perf/flamediff")
+    assert args[args.index("--archive") + 1] == "s3://team-perf/flamediff"
+    assert output == "status=1\n"

@@ -102,6 +102,10 @@ class Archive:
 
     def __init__(self, where: Path | str | Storage) -> None:
         self.storage: Storage = open_storage(where) if isinstance(where, str | Path) else where
+        # The release.json of each release read so far: a command reads one release several
+        # times (to load it, to fingerprint it, to name it in a report), and on a bucket each
+        # read is a request. Dropped whenever this archive writes; scan() always reads anew.
+        self._documents: dict[str, ReleaseDocument] = {}
 
     @property
     def location(self) -> str:
@@ -117,41 +121,58 @@ class Archive:
 
     # ---- reading ----------------------------------------------------------------------
 
-    def _document(self, name: str) -> ReleaseDocument:
-        return parse_document(
-            self._document_data(name), self.storage.describe(name, RELEASE_FILE), name
-        )
-
-    def _document_data(self, name: str) -> bytes:
-        where = self.storage.describe(name, RELEASE_FILE)
+    def _document(self, name: str, *, known: bool = True) -> ReleaseDocument:
+        """The release.json of ``name``, read anew. ``known``: the release is listed, so a
+        missing document is damage; otherwise it is a release that does not exist."""
         try:
-            return self.storage.read(name, RELEASE_FILE)
-        except FileNotFoundError:
-            raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
+            data: bytes | Exception = self.storage.read(name, RELEASE_FILE)
         except OSError as error:
-            raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
+            data = error
+        return self._parsed_document(name, data, known=known)
 
-    def _replaced(self, name: str, data: bytes) -> bool:
-        """Whether release ``name`` is no longer the one whose ``release.json`` was ``data``:
-        another writer replaced it (``--force``) while it was being read."""
-        try:
-            return self.storage.read(name, RELEASE_FILE) != data
-        except OSError:
-            return True  # gone for a moment: a replacement is being swapped in
+    def _parsed_document(
+        self, name: str, data: bytes | Exception, *, known: bool
+    ) -> ReleaseDocument:
+        """The release.json of ``name`` from what reading it gave, or the precise error."""
+        where = self.storage.describe(name, RELEASE_FILE)
+        if isinstance(data, FileNotFoundError):
+            if not known and not self.storage.has_release(name):
+                latest = ", ".join(self.names()[-5:]) or "none"
+                raise ArchiveError(f"no release {name!r} in {self.location} (latest: {latest})")
+            raise ArchiveError(f"{where}: missing; the release folder is damaged")
+        if isinstance(data, OSError):
+            raise ArchiveError(f"{where}: cannot read: {data.strerror or data}")
+        if isinstance(data, Exception):
+            raise data
+        document = parse_document(data, where, name)
+        self._documents[name] = document
+        return document
+
+    def _release_document(self, name: str) -> ReleaseDocument:
+        """The release.json of release ``name``, as read before in this archive if it was;
+        the precise error when there is no such release."""
+        validate_release_name(name)
+        document = self._documents.get(name)
+        return document if document is not None else self._document(name, known=False)
 
     def scan(self) -> tuple[list[tuple[int, ReleaseInfo]], list[Damaged]]:
         """Every readable release with its sequence number, in capture order, and the rest."""
         good: list[tuple[int, str, ReleaseInfo]] = []
         damaged: list[Damaged] = []
+        names: list[str] = []
         for name in self.storage.release_names():
-            if not is_release_name(name):
-                # Put there by hand: shown quoted, so that a newline cannot break a listing.
-                shown = repr(name)
-                reason = f"{self.location}: holds {shown}, not a valid release name; ignored"
-                damaged.append(Damaged(shown, reason))
+            if is_release_name(name):
+                names.append(name)
                 continue
+            # Put there by hand: shown quoted, so that a newline cannot break a listing.
+            shown = repr(name)
+            reason = f"{self.location}: holds {shown}, not a valid release name; ignored"
+            damaged.append(Damaged(shown, reason))
+        # Read together: on a bucket, one round trip for the whole history, not one each.
+        fetched = self.storage.read_many([(name, RELEASE_FILE) for name in names])
+        for name, data in zip(names, fetched, strict=True):
             try:
-                doc = self._document(name)
+                doc = self._parsed_document(name, data, known=True)
                 good.append((doc["sequence"], doc["created"], document_to_info(doc)))
             except ArchiveError as error:
                 damaged.append(Damaged(name, str(error)))
@@ -165,16 +186,8 @@ class Archive:
     def names(self) -> list[str]:
         return [info.name for info in self.infos()]
 
-    def _known(self, name: str) -> None:
-        """Raise the precise error when there is no release ``name``."""
-        validate_release_name(name)
-        if not self.storage.has_release(name):
-            known = ", ".join(self.names()[-5:]) or "none"
-            raise ArchiveError(f"no release {name!r} in {self.location} (latest: {known})")
-
     def info(self, name: str) -> ReleaseInfo:
-        self._known(name)
-        return document_to_info(self._document(name))
+        return document_to_info(self._release_document(name))
 
     def load(self, name: str, *, normalised: bool = False, line_level: bool = False) -> Release:
         """The release with every run's profile, exactly as stored.
@@ -187,64 +200,124 @@ class Archive:
         ``normalised``: every run as analysis reads it, through
         :func:`flamediff.processors.normalise` with ``line_level``, from the cache when an
         entry valid for this run file and this normaliser exists.
+
+        A release replaced by another writer (``import --force``) while it is read is read
+        again, whole: a run file that does not match counts as damage only if
+        ``release.json`` is still the one the reader started from.
         """
-        self._known(name)
-        where = self.storage.describe(name, RELEASE_FILE)
+        doc = self._release_document(name)
         for attempt in range(1, REREADS + 1):
-            data = self._document_data(name)
             try:
-                return self._load_runs(
-                    name, parse_document(data, where, name), normalised, line_level
-                )
+                return self._load_runs(name, doc, normalised, line_level)
             except ArchiveError:
-                # A run file that does not match, or is gone, while release.json changed
-                # under the reader: the release was replaced meanwhile, not damaged.
-                if attempt == REREADS or not self._replaced(name, data):
+                fresh = self._replacement(name, doc)
+                if attempt == REREADS or fresh is None:
                     raise
+                doc = fresh
                 time.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    def _replacement(self, name: str, doc: ReleaseDocument) -> ReleaseDocument | None:
+        """The release.json of ``name`` if it is no longer ``doc`` (another writer replaced
+        the release meanwhile), else None."""
+        for _ in range(REREADS):
+            try:
+                fresh = self._document(name)
+            except ArchiveError:
+                time.sleep(0.01)  # gone for a moment: a replacement is being swapped in
+                continue
+            return fresh if fresh != doc else None
+        return None
 
     def _load_runs(
         self, name: str, doc: ReleaseDocument, normalised: bool, line_level: bool
     ) -> Release:
+        cache = self.storage.run_cache(name)
+        runs = doc["runs"]
+        profiles: list[Profile | None] = [None] * len(runs)
+        if cache.by_digest:
+            # The cache knows each run by the SHA-256 release.json records: what was read
+            # before is not downloaded again. One listing still proves the run files exist.
+            for index, run in enumerate(runs):
+                recorded = run.get("sha256")
+                if recorded is not None:
+                    profiles[index] = self._cached(cache, run, recorded, normalised, line_level)
+            if any(profile is not None for profile in profiles):
+                stored = self.storage.stored_files(name)
+                for run in runs:
+                    if run["file"] not in stored:
+                        where = self.storage.describe(name, run["file"])
+                        raise ArchiveError(f"{where}: run file missing; the release is damaged")
+        missing = [index for index, profile in enumerate(profiles) if profile is None]
+        read = self._run_files(name, [runs[index] for index in missing])
+        for index, (run_digest, source) in zip(missing, read, strict=True):
+            run = runs[index]
+            profile = self._cached(cache, run, run_digest, normalised, line_level)
+            if profile is None:
+                profile = self._parse(name, run, source)
+                cache.store_parsed(run["file"], run_digest, profile)
+                if normalised:
+                    profile = self._normalised(cache, run, run_digest, profile, line_level)
+            profiles[index] = profile
+        return Release(document_to_info(doc), tuple(p for p in profiles if p is not None))
+
+    @staticmethod
+    def _cached(
+        cache: RunCache, run: RunDocument, run_digest: str, normalised: bool, line_level: bool
+    ) -> Profile | None:
+        """The run from the cache, as asked for (normalised or parsed), or None."""
+        file, samples = run["file"], run["samples"]
+        if normalised:
+            found = cache.normalised(file, run_digest, line_level=line_level, samples=samples)
+            if found is not None:
+                return found
+        profile = cache.parsed(file, run_digest, samples)
+        if profile is None or not normalised:
+            return profile
+        return Archive._normalised(cache, run, run_digest, profile, line_level)
+
+    @staticmethod
+    def _normalised(
+        cache: RunCache, run: RunDocument, run_digest: str, profile: Profile, line_level: bool
+    ) -> Profile:
         from flamediff.processors import normalise
 
-        cache = RunCache(self.storage.cache_folder(name))
-        profiles: list[Profile] = []
-        for run in doc["runs"]:
-            file, samples = run["file"], run["samples"]
-            run_digest, source = self._run_file(name, run)
-            profile: Profile | None = None
-            if normalised:
-                profile = cache.normalised(file, run_digest, line_level=line_level, samples=samples)
-            if profile is None:
-                profile = cache.parsed(file, run_digest, samples)
-                if profile is None:
-                    profile = self._parse(name, run, source)
-                    cache.store_parsed(file, run_digest, profile)
-                if normalised:
-                    profile = normalise(profile, line_level=line_level)
-                    cache.store_normalised(file, run_digest, profile, line_level=line_level)
-            profiles.append(profile)
-        return Release(document_to_info(doc), tuple(profiles))
+        profile = normalise(profile, line_level=line_level)
+        cache.store_normalised(run["file"], run_digest, profile, line_level=line_level)
+        return profile
+
+    def read_run_files(self, name: str) -> list[bytes]:
+        """The run files of ``name`` exactly as stored, in order, each checked against the
+        SHA-256 ``release.json`` records (what a copy of the archive carries over)."""
+        runs = self._release_document(name)["runs"]
+        return [source for _, source in self._run_files(name, runs)]
+
+    def _run_files(self, name: str, runs: list[RunDocument]) -> list[tuple[str, bytes]]:
+        """The SHA-256 and the bytes of each run file, fetched together, each refused if not
+        the one archived."""
+        fetched = self.storage.read_many([(name, run["file"]) for run in runs])
+        return [self._checked(name, run, got) for run, got in zip(runs, fetched, strict=True)]
 
     def _run_file(self, name: str, run: RunDocument) -> tuple[str, bytes]:
         """The SHA-256 and the bytes of a run file, refused if not the one archived."""
+        return self._run_files(name, [run])[0]
+
+    def _checked(self, name: str, run: RunDocument, got: bytes | Exception) -> tuple[str, bytes]:
         where = self.storage.describe(name, run["file"])
-        try:
-            source = self.storage.read(name, run["file"])
-        except (FileNotFoundError, IsADirectoryError):
-            raise ArchiveError(f"{where}: run file missing; the release is damaged") from None
-        except OSError as error:
-            raise ArchiveError(f"{where}: cannot read: {error.strerror or error}") from None
-        run_digest = digest(source)
+        if isinstance(got, FileNotFoundError | IsADirectoryError):
+            raise ArchiveError(f"{where}: run file missing; the release is damaged")
+        if isinstance(got, OSError):
+            raise ArchiveError(f"{where}: cannot read: {got.strerror or got}")
+        if isinstance(got, Exception):
+            raise got
+        run_digest = digest(got)
         recorded = run.get("sha256")
         if recorded is not None and run_digest != recorded:
             raise ArchiveError(
                 f"{where}: not the run file archived (its SHA-256 differs from the one "
                 "release.json records)"
             )
-        return run_digest, source
+        return run_digest, got
 
     def _parse(self, name: str, run: RunDocument, source: bytes) -> Profile:
         """A run file's profile, parsed, checked against release.json."""
@@ -322,6 +395,7 @@ class Archive:
             sequence = self.storage.claim_sequence(max(sequences, default=0))
             document = info_to_document(info, sequence, writer.digests, writer.files)
             try:
+                self._documents.pop(name, None)
                 self.storage.commit(writer.attempt, dump_document(document), replace=writer.force)
             except FileExistsError:
                 raise taken from None
@@ -329,9 +403,20 @@ class Archive:
     def add_justification(self, name: str, justification: Justification) -> None:
         """Record a written reason for accepting ``name`` against a base release."""
         validate_release_name(name)
-        with self.storage.lock():
-            doc = with_justification(self._document(name), justification)
-            self.storage.rewrite_document(name, dump_document(doc))
+        where = self.storage.describe(name, RELEASE_FILE)
+
+        def justified(data: bytes) -> bytes:
+            return dump_document(
+                with_justification(parse_document(data, where, name), justification)
+            )
+
+        try:
+            self._documents.pop(name, None)
+            self.storage.update_document(name, justified)
+        except FileNotFoundError:
+            raise ArchiveError(f"{where}: missing; the release folder is damaged") from None
+        except OSError as error:
+            raise ArchiveError(f"{where}: cannot write: {error.strerror or error}") from None
 
     def check(self) -> list[str]:
         """Every problem found in the archive, one line each; empty when all is well.
@@ -359,7 +444,7 @@ class Archive:
 
     def _inspect_release(self, name: str, found: Inspection) -> None:
         doc = self._document(name)
-        cache = RunCache(self.storage.cache_folder(name))
+        cache = self.storage.run_cache(name)
         for run in doc["runs"]:
             run_digest, source = self._run_file(name, run)
             parsed = self._parse(name, run, source)
@@ -430,10 +515,20 @@ class ReleaseWriter:
         # The first comparison after a capture reads this run normalised: have it ready, while
         # the parsed profile is still in memory.
         run_digest = hashing.hash.hexdigest()
-        RunCache(self.attempt.cache_folder).store_normalised(
+        self.attempt.run_cache.store_normalised(
             file, run_digest, normalise(profile), line_level=False
         )
         self.runs.append(run)
+        self.digests.append(run_digest)
+        self.files.append(file)
+
+    def add_run_file(self, data: bytes, run: RunInfo) -> None:
+        """Add a run file as another archive stores it (gzip'd folded text), byte for byte."""
+        file = self.attempt.file_name(run_file_name(len(self.runs)))
+        with self.attempt.open_run(file) as raw:
+            raw.write(data)
+        run_digest = digest(data)
+        self.runs.append(replace(run, sha256=run_digest))
         self.digests.append(run_digest)
         self.files.append(file)
 

@@ -34,7 +34,10 @@ Layout, little-endian::
     i32 * frames, i64 * (stacks + 1) offsets, i64 * stacks counts
     SHA-256 of all of the above
 
-Where the storage gives no local folder, nothing is cached and every read parses.
+Where the storage gives no local folder, nothing is cached and every read parses. A remote
+archive's entries are named by the run file's SHA-256 instead of its stem, in one folder for
+every release (``RunCache(by_digest=True)``): found from ``release.json`` alone, before
+anything is downloaded.
 """
 
 from __future__ import annotations
@@ -179,18 +182,23 @@ def entry_variant(file_name: str) -> tuple[str, str] | None:
 class RunCache:
     """The cache entries of one release's runs, in ``folder`` (None: no cache at all).
 
-    ``run`` arguments are the run file's name; entries are named after its stem.
+    ``run`` arguments are the run file's name; entries are named after its stem, or with
+    ``by_digest`` after the run file's SHA-256: then one folder serves every release and
+    every archive, and an entry is found from ``release.json`` alone, before the run file is
+    read (how a remote archive is read without downloading what it has read before).
     """
 
     folder: Path | None
+    by_digest: bool = False
 
-    def path(self, run: str, variant: str = "") -> Path | None:
+    def path(self, run: str, variant: str = "", run_digest: str = "") -> Path | None:
         if self.folder is None:
             return None
-        return self.folder / f"{run.split('.', 1)[0]}{variant}{SUFFIX}"
+        stem = run_digest if self.by_digest else run.split(".", 1)[0]
+        return self.folder / f"{stem}{variant}{SUFFIX}"
 
     def _read(self, run: str, variant: str, run_digest: str, samples: int) -> Profile | None:
-        path = self.path(run, variant)
+        path = self.path(run, variant, run_digest)
         if path is None:
             return None
         data = _read(path)
@@ -201,13 +209,13 @@ class RunCache:
 
     def _write(self, run: str, variant: str, run_digest: str, table: StackTable) -> None:
         """Store an entry; a read-only archive simply stays without one."""
-        path = self.path(run, variant)
+        path = self.path(run, variant, run_digest)
         if path is None:
             return
         # A name that cannot be encoded (never from a parsed file) goes uncached.
         with contextlib.suppress(OSError, UnicodeEncodeError):
             data = encode(_key(variant, run_digest), table)
-            path.parent.mkdir(exist_ok=True)
+            path.parent.mkdir(parents=self.by_digest, exist_ok=True)
             write_atomically(path, data)
 
     def parsed(self, run: str, run_digest: str, samples: int) -> Profile | None:
@@ -242,7 +250,7 @@ class RunCache:
 
         damaged: list[tuple[Path, str]] = []
         for variant in VARIANTS:
-            path = self.path(run, variant)
+            path = self.path(run, variant, run_digest)
             if path is None or not (path.exists() or path.is_symlink()):
                 continue
             try:

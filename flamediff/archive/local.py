@@ -35,11 +35,12 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from flamediff.archive.cache import RunCache
 from flamediff.archive.document import RELEASE_FILE, is_release_name
 from flamediff.archive.storage import Attempt, Leftover
 from flamediff.errors import ArchiveError
@@ -98,8 +99,8 @@ class FolderAttempt:
     folder: Path
 
     @property
-    def cache_folder(self) -> Path:
-        return self.folder / CACHE_DIR
+    def run_cache(self) -> RunCache:
+        return RunCache(self.folder / CACHE_DIR)
 
     def file_name(self, run_file: str) -> str:
         return run_file  # the folder itself is the attempt's own
@@ -154,6 +155,19 @@ class FolderStorage:
             if error.errno == errno.ELOOP:
                 raise refuse_link(path) from None
             raise
+
+    def read_many(self, files: Sequence[tuple[str, str]]) -> list[bytes | Exception]:
+        found: list[bytes | Exception] = []
+        for name, file in files:
+            try:
+                found.append(self.read(name, file))
+            except (OSError, ArchiveError) as error:
+                found.append(error)
+        return found
+
+    def stored_files(self, name: str) -> set[str]:
+        folder = self._release_folder(name)
+        return {entry.name for entry in folder.iterdir()} if folder.is_dir() else set()
 
     @contextlib.contextmanager
     def attempt(self, name: str) -> Iterator[FolderAttempt]:
@@ -234,8 +248,10 @@ class FolderStorage:
             attempt.folder.rename(final)
         sync_directory(self.root)
 
-    def rewrite_document(self, name: str, document: bytes) -> None:
-        write_atomically(self.root / name / RELEASE_FILE, document, durable=True)
+    def update_document(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        with self.lock():
+            document = change(self.read(name, RELEASE_FILE))
+            write_atomically(self.root / name / RELEASE_FILE, document, durable=True)
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
         """Temporary folders and files of writers that no longer run; removed if ``remove``.
@@ -284,11 +300,11 @@ class FolderStorage:
             found.append(_remove(entry))
         return found
 
-    def cache_folder(self, name: str) -> Path:
+    def run_cache(self, name: str) -> RunCache:
         folder = self._release_folder(name) / CACHE_DIR
         if folder.is_symlink():
             raise refuse_link(folder)
-        return folder
+        return RunCache(folder)
 
 
 def _real_folder(path: Path) -> bool:

@@ -22,10 +22,13 @@ The archive turns them into messages naming the object by :meth:`Storage.describ
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from flamediff.archive.cache import RunCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class Attempt(Protocol):
         ...
 
     @property
-    def cache_folder(self) -> Path | None:
+    def run_cache(self) -> RunCache:
         """Where derived caches of these run files go on the local disk, if anywhere."""
         ...
 
@@ -93,6 +96,16 @@ class Storage(Protocol):
         """The bytes of ``file`` of release ``name``."""
         ...
 
+    def read_many(self, files: Sequence[tuple[str, str]]) -> list[bytes | Exception]:
+        """The bytes of each ``(release, file)`` of ``files``, or the error reading it (what
+        :meth:`read` would raise): fetched at once where the store is remote, so that their
+        latencies overlap."""
+        ...
+
+    def stored_files(self, name: str) -> set[str]:
+        """The names of the files stored under ``name`` (one listing, nothing downloaded)."""
+        ...
+
     def attempt(self, name: str) -> AbstractContextManager[Attempt]:
         """A fresh attempt at release ``name``; whatever is not committed is gone after it."""
         ...
@@ -117,8 +130,14 @@ class Storage(Protocol):
         """
         ...
 
-    def rewrite_document(self, name: str, document: bytes) -> None:
-        """Replace the ``release.json`` of release ``name`` atomically (under the lock)."""
+    def update_document(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        """Replace the ``release.json`` of release ``name`` by ``change`` of it, atomically.
+
+        No change is lost when several writers update one document at once: a folder
+        applies each under its lock; an object store writes only if the document is still
+        the one ``change`` was given (a compare-and-swap on its ETag), and otherwise calls
+        ``change`` again on the new one.
+        """
         ...
 
     def leftovers(self, *, remove: bool) -> list[Leftover]:
@@ -126,6 +145,6 @@ class Storage(Protocol):
         back). Each says only what was really done."""
         ...
 
-    def cache_folder(self, name: str) -> Path | None:
-        """The local folder for derived caches of release ``name``, or None for no cache."""
+    def run_cache(self, name: str) -> RunCache:
+        """The local cache of the parsed runs of release ``name`` (its folder None: no cache)."""
         ...

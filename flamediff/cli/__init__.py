@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 import typer
 
 from flamediff import __version__, interruption
+from flamediff.cli.archiving import archive_app
 from flamediff.cli.bisect import bisect
 from flamediff.cli.capture import capture
 from flamediff.cli.comment import comment
@@ -80,6 +81,7 @@ app.command("export")(export)
 app.command("check")(check)
 app.command("comment")(comment)
 app.command("bisect")(bisect)
+app.add_typer(archive_app, name="archive")
 
 
 BLOCKED = 1

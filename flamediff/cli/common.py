@@ -20,18 +20,13 @@ from flamediff.vocabulary import TableFormat
 def open_archive(archive: str | None, *groups: object) -> tuple[Archive, Settings]:
     """The archive and the settings: ``[tool.flamediff]`` with the options of ``groups``
     (see :func:`flamediff.cli.options.apply_to`) and ``--archive`` applied."""
-    from flamediff.archive.remote import is_url
     from flamediff.cli.options import apply_to
     from flamediff.cli.scenarios import one_stream, selected
-    from flamediff.config import ARCHIVE_ENV
+    from flamediff.config import archive_location
 
     settings = load_settings()
-    # A URL (s3://...) is kept as written: as a Path its '//' would collapse.
-    location = str(archive) if archive is not None else os.environ.get(ARCHIVE_ENV, "")
-    if is_url(location):
-        return Archive(location), apply_to(settings, *groups)
     if archive is not None:
-        settings = replace(settings, archive=Path(archive))
+        settings = replace(settings, archive=archive_location(archive))
     # `--archive` alone names an archive to read as it is, a scenario's included; with
     # `--scenario` it is the root the scenario's archive lies in.
     if archive is None or selected() is not None:

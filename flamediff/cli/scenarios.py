@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from flamediff.archive import Archive
-from flamediff.config import Settings, load_settings
+from flamediff.config import Settings, archive_location, load_settings
 from flamediff.errors import ConfigError
 from flamediff.pipeline.scenarios import Scenario, scenarios_of
 
@@ -46,19 +45,11 @@ def open_scenarios(
     archive: str | None, only: str | None, *groups: object
 ) -> list[tuple[Scenario, Archive]]:
     """The scenarios to run, each with its archive and its settings, flags applied last."""
-    from flamediff.archive.remote import is_url
     from flamediff.cli.options import apply_to
 
     settings = load_settings()
-    if archive is not None and is_url(archive):
-        if settings.scenarios:
-            raise ConfigError("scenarios keep their archives in folders: give --archive a folder")
-        (only_one,) = scenarios_of(settings, only=None)
-        return [
-            (replace(only_one, settings=apply_to(only_one.settings, *groups)), Archive(archive))
-        ]
     if archive is not None:
-        settings = replace(settings, archive=Path(archive))
+        settings = replace(settings, archive=archive_location(archive))
     chosen = scenarios_of(settings, only=only or selected())
     return [
         (replace(s, settings=apply_to(s.settings, *groups)), Archive(s.settings.archive))

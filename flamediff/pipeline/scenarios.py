@@ -38,7 +38,10 @@ class Scenario:
     settings: Settings
 
 
-def scenario_archive(root: Path, name: str) -> Path:
+def scenario_archive(root: Path | str, name: str) -> Path | str:
+    """The archive of scenario ``name`` in the archive ``root``, a folder or a URL."""
+    if isinstance(root, str):
+        return f"{root}/{SCENARIOS_DIR}/{name}"
     return root / SCENARIOS_DIR / name
 
 

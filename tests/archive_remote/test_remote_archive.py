@@ -195,7 +195,10 @@ def test_parsed_runs_are_cached_on_the_local_disk_never_in_the_bucket(
     assert objects(archive) == before
     cached = sorted(path.name for path in (tmp_path / "cache").rglob("*.stacks"))
     assert len(cached) == 2 * len(RUNS)  # normalised when written, parsed when exported
-    assert all("-run-0" in name for name in cached)
+    # Named by the run file's SHA-256, as release.json records it.
+    document = json.loads(Archive(archive).storage.read("v1", "release.json"))
+    digests = sorted(run["sha256"] for run in document["runs"])
+    assert sorted({name.split(".", 1)[0] for name in cached}) == digests
 
 
 def test_without_the_backend_a_remote_url_names_the_extra(
@@ -212,3 +215,47 @@ def test_without_the_backend_a_remote_url_names_the_extra(
         2,
         "error: s3://bucket/archive: s3:// archives need an extra: pip install 'flamediff[s3]'\n",
     )
+
+
+def test_an_s3_archive_named_in_pyproject_or_the_environment_serves_every_command(
+    bucket: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        f'[tool.flamediff]\narchive = "{bucket}/from-pyproject/"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(project)
+    for name in ("v1", "v2"):
+        files = sorted((SAMPLES / name).glob("run-*.folded"))
+        code, _, err = run_cli(capsys, "import", name, *map(str, files), "--rate", "500")
+        assert code == 0, err
+    assert Archive(f"{bucket}/from-pyproject").names() == ["v1", "v2"]
+    assert [entry.name for entry in project.iterdir()] == ["pyproject.toml"]
+    for args in (["list"], ["show", "v2"], ["diff"], ["gate", "v1", "v2"], ["history"]):
+        code, _, err = run_cli(capsys, *args)
+        assert code in (0, 1), (args, err)
+    monkeypatch.setenv("FLAMEDIFF_ARCHIVE", f"{bucket}/from-environment")
+    code, _, err = run_cli(capsys, "import", "v3", str(RUNS[0]))
+    assert code == 0, err
+    assert Archive(f"{bucket}/from-environment").names() == ["v3"]
+    code, out, _ = run_cli(capsys, "list", "--format", "json")
+    assert [row["name"] for row in json.loads(out)["releases"]] == ["v3"]
+
+
+def test_scenarios_keep_their_archives_under_an_s3_archive(
+    bucket: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.flamediff]\narchive = "{bucket}/archive"\n'
+        '[tool.flamediff.scenario.startup]\nload = "true"\n'
+        '[tool.flamediff.scenario.checkout]\nload = "true"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "--scenario", "checkout", "import", "v1", str(RUNS[0]))
+    assert code == 0, err
+    assert Archive(f"{bucket}/archive/.scenarios/checkout").names() == ["v1"]
+    code, out, err = run_cli(capsys, "--scenario", "checkout", "list", "--format", "json")
+    assert code == 0, err
+    assert [row["name"] for row in json.loads(out)["releases"]] == ["v1"]
