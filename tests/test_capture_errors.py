@@ -39,3 +39,25 @@ def test_any_other_py_spy_failure_is_named(tmp_path: Path) -> None:
     broken = fake_py_spy(tmp_path, "Error: Failed to find python version from target process", 1)
     with pytest.raises(CaptureError, match="py-spy failed: Error: Failed to find python version"):
         runner(broken).run()
+
+
+def test_py_spy_that_cannot_attach_yet_is_started_again(tmp_path: Path) -> None:
+    # py-spy pointed at a process still exec'ing its interpreter fails at once ("Failed to get
+    # process executable name"); the load runs on, so the capture tries again and succeeds.
+    attempts = tmp_path / "attempts"
+    script = tmp_path / "py-spy"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"echo x >> '{attempts}'\n"
+        f"if [ $(wc -l < '{attempts}') -le 2 ]; then\n"
+        "  echo 'Error: Failed to get process executable name' >&2; exit 1\n"
+        "fi\n"
+        'while [ "$1" != "--output" ]; do shift; done\n'
+        "echo 'main (app.py:1);work (app.py:5) 7' > \"$2\"\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    load = PySpyRunner([sys.executable, "-c", "import time; time.sleep(2)"], rate_hz=100)
+    load.py_spy = str(script)
+    captured = load.run()
+    assert captured.profile.total == 7
+    assert attempts.read_text().count("x") == 3

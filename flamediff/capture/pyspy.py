@@ -245,6 +245,27 @@ def python_process(pid: int, exited: Callable[[], bool]) -> int:
     return pid
 
 
+# py-spy that reads a process while it execs its interpreter, or before the interpreter has
+# set itself up, fails at once with one of these; the load runs on, so py-spy tries again.
+_ATTACH_ERRORS = (
+    b"Failed to find python version",
+    b"Failed to get process executable name",
+    b"Failed to find a python interpreter",
+)
+_ATTACH_ATTEMPTS = 20
+_ATTACH_PAUSE_SECONDS = 0.02
+
+
+def _attach_failed(spy_status: int | None, spy_err: bytes, output: Path) -> bool:
+    """Whether py-spy gave up attaching (not a failure while recording, nor a refusal)."""
+    return (
+        spy_status is not None
+        and spy_status > 0
+        and not output.is_file()
+        and any(error in spy_err for error in _ATTACH_ERRORS)
+    )
+
+
 def _reap(load: subprocess.Popen[bytes], status: list[int], usage: list[float]) -> None:
     """Wait for the load and keep its exit status and CPU time (user + system, its children's
     included), which only the parent that reaps it can read."""
@@ -343,16 +364,20 @@ class PySpyRunner:
                     usage: list[float] = []
                     waiter = threading.Thread(target=_reap, args=(load, status, usage))
                     waiter.start()
-                    target = python_process(load.pid, lambda: bool(status))
-                    spy = subprocess.Popen(
-                        self._py_spy_args(target, raw),
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE,
-                        preexec_fn=_die_with_parent(),
-                    )
-                    with _terminating(spy):
-                        spy_err = _communicate_releasing_a_killed_load(spy, load.pid)
+                    for _ in range(_ATTACH_ATTEMPTS):
+                        target = python_process(load.pid, lambda: bool(status))
+                        spy = subprocess.Popen(
+                            self._py_spy_args(target, raw),
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            preexec_fn=_die_with_parent(),
+                        )
+                        with _terminating(spy):
+                            spy_err = _communicate_releasing_a_killed_load(spy, load.pid)
+                        if status or not _attach_failed(spy.returncode, spy_err, raw):
+                            break
+                        time.sleep(_ATTACH_PAUSE_SECONDS)
                     waiter.join()
             wall = time.perf_counter() - started
             probe = (probe_before + probe_seconds()) / 2.0
