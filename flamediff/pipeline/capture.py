@@ -189,9 +189,10 @@ def interleave(
     more = (settings.max_runs or settings.runs) - settings.runs
     if look is None or more <= 0:
         return base_runs, head_runs, None
+    # What the look compares needs only the runs and their rate: no git or interpreter query.
     reason = look(
-        captured_release(release_info(base.label, base), base_runs),
-        captured_release(release_info(head.label, head), head_runs),
+        captured_release(ReleaseInfo(base.label, utc_now(), base.rate_hz), base_runs),
+        captured_release(ReleaseInfo(head.label, utc_now(), head.rate_hz), head_runs),
     )
     if reason is None:
         return base_runs, head_runs, None
