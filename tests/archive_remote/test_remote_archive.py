@@ -160,6 +160,37 @@ def test_four_concurrent_imports_of_one_name_exactly_one_wins(
     assert [dict(p.counts) for p in loaded] == [dict(read_profiles(winner)[0][1].counts)]
 
 
+def test_concurrent_forced_imports_leave_one_of_them_whole_and_the_order_intact(
+    bucket: str, s3_env: dict[str, str], capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = f"{bucket}/archive"
+    imported(capsys, archive, "v0", RUNS[:2])
+    imported(capsys, archive, "v1", RUNS[2:])
+    files = [RUNS[0], OTHER_RUNS[0], OTHER_RUNS[1]]
+    results = finish(
+        *(
+            start(s3_env, "import", "v1", str(file), "--force", "--archive", archive)
+            for file in files
+        )
+    )
+    assert [code for code, _ in results] == [0, 0, 0], results
+    from flamediff.formats import read_profiles
+
+    (loaded,) = Archive(archive).load("v1").profiles
+    assert dict(loaded.counts) in [dict(read_profiles(file)[0][1].counts) for file in files]
+    # The history keeps its order: v1 still follows v0, and nothing else is listed.
+    assert Archive(archive).names() == ["v0", "v1"]
+    assert Archive(archive).previous("v1") == "v0"
+    # What the losers and the replaced release wrote is a leftover for check --repair alone.
+    monkeypatch.setattr(flamediff.archive.remote, "LEFTOVER_AGE", dt.timedelta(0))
+    code, _, err = run_cli(capsys, "check", "--repair", "--archive", archive)
+    assert code == 0, err
+    document = json.loads(Archive(archive).storage.read("v1", "release.json"))
+    named = sorted(f"v1/{run['file']}" for run in document["runs"])
+    assert [p for p in objects(archive) if p.startswith("v1/")] == [*named, "v1/release.json"]
+    assert Archive(archive).check() == []
+
+
 def test_damage_is_named_by_object_and_the_other_releases_stay_readable(
     bucket: str, capsys
 ) -> None:
