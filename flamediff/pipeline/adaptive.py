@@ -46,7 +46,10 @@ def first_look(settings: Settings, analysis: Analysis) -> FirstLook:
         if analysis.no_stats:
             return None
         options = compare_options(settings, analysis, side_by_side=True)
-        comparison = compare(analysed(base), analysed(head), options)
+        line_level = analysis.line_level
+        comparison = compare(
+            analysed(base, line_level=line_level), analysed(head, line_level=line_level), options
+        )
         open_rows = undecided(comparison, policy_of(settings, block_load=True))
         if not open_rows:
             return None
