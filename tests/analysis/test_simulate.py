@@ -8,6 +8,7 @@ import pytest
 from flamediff.analysis.compare import CompareOptions, compare_counts
 from flamediff.analysis.simulate import (
     FITTED,
+    FITTED_ONE_HOG,
     TARGET,
     NoiseModel,
     Scenario,
@@ -86,25 +87,31 @@ def test_main_prints_the_table(capsys):
 
 # ---- the noise model fitted to real busy-machine captures ----------------------------------
 
-NOISE_MODEL = Path(__file__).resolve().parents[2] / "benchmarks" / "power" / "noise_model.json"
+POWER = Path(__file__).resolve().parents[2] / "benchmarks" / "power"
+# Each fitted model beside the file its fit wrote: the busier pool, and the one-hog pool.
+FITS = [(FITTED, POWER / "noise_model.json"), (FITTED_ONE_HOG, POWER / "noise_model-one-hog.json")]
+FIT_IDS = ["busier", "one-hog"]
 
 
-def test_the_fitted_noise_model_is_the_one_measured_on_real_captures():
-    fitted = json.loads(NOISE_MODEL.read_text())["simulation"]
-    assert {name: getattr(FITTED, name) for name in fitted} == fitted
+@pytest.mark.parametrize(("model", "path"), FITS, ids=FIT_IDS)
+def test_the_fitted_noise_model_is_the_one_measured_on_real_captures(model, path):
+    fitted = json.loads(path.read_text())["simulation"]
+    assert {name: getattr(model, name) for name in fitted} == fitted
     # As the issue describes a busy machine: clumps of several times Poisson, and outliers.
-    assert 2.0 <= FITTED.dispersion <= 20.0
-    assert 0.0 < FITTED.outlier_rate < 0.05
+    assert 2.0 <= model.dispersion <= 20.0
+    assert 0.0 < model.outlier_rate < 0.05
 
 
-def test_under_the_fitted_noise_identical_code_blocks_in_at_most_one_percent():
-    rate = block_rate(Scenario(8, 0.04, 0.0, FITTED), 300, seed=21, target_only=False)
+@pytest.mark.parametrize("model", [FITTED, FITTED_ONE_HOG], ids=FIT_IDS)
+def test_under_the_fitted_noise_identical_code_blocks_in_at_most_one_percent(model):
+    rate = block_rate(Scenario(8, 0.04, 0.0, model), 300, seed=21, target_only=False)
     assert rate <= 0.01
 
 
-def test_under_the_fitted_noise_large_regressions_of_hot_functions_are_caught():
-    assert block_rate(Scenario(8, 0.20, 1.0, FITTED), 60, seed=22) >= 0.9
-    assert block_rate(Scenario(8, 0.10, 1.0, FITTED), 60, seed=23) >= 0.75
+@pytest.mark.parametrize("model", [FITTED, FITTED_ONE_HOG], ids=FIT_IDS)
+def test_under_the_fitted_noise_large_regressions_of_hot_functions_are_caught(model):
+    assert block_rate(Scenario(8, 0.20, 1.0, model), 60, seed=22) >= 0.9
+    assert block_rate(Scenario(8, 0.10, 1.0, model), 60, seed=23) >= 0.75
 
 
 def test_under_the_fitted_noise_a_change_too_small_to_resolve_never_passes_silently():
