@@ -322,12 +322,12 @@ def rates(pool: Pool, trials: int, seed: int, runs: int = RUNS) -> dict[str, Any
         for _ in range(count):
             drawn = draw(pool, head_name, 2 * runs if AUTO in methods else runs, rng)
             base_runs, head_runs = drawn[0][:runs], drawn[1][:runs]
+            # For ARCHIVED, the head from other cycles than the base: captured apart.
+            apart = drawn[0][:runs], drawn[1][-runs:]
             for method in methods:
-                if method == ARCHIVED:
-                    # The head from other cycles than the base: captured apart.
-                    base_runs, head_runs = drawn[0][:runs], drawn[1][-runs:]
+                sides = apart if method == ARCHIVED else (base_runs, head_runs)
                 blocking, comparison = judge(
-                    pick(base, base_runs), pick(head, head_runs), method, per_sample
+                    pick(base, sides[0]), pick(head, sides[1]), method, per_sample
                 )
                 if method == AUTO and undecided(comparison, policy):
                     tally[method]["extended"] += 1

@@ -210,24 +210,17 @@ class Archive:
             try:
                 return self._load_runs(name, doc, normalised, line_level)
             except ArchiveError:
-                fresh = self._replacement(name, doc)
-                if attempt == REREADS or fresh is None:
+                if attempt == REREADS:
                     raise
-                doc = fresh
                 time.sleep(0.01 * attempt)
+                try:
+                    fresh = self._document(name)
+                except ArchiveError:
+                    continue  # gone for a moment: a replacement is being swapped in
+                if fresh == doc:
+                    raise  # release.json is the one read: the run files are damaged
+                doc = fresh
         raise AssertionError("unreachable")
-
-    def _replacement(self, name: str, doc: ReleaseDocument) -> ReleaseDocument | None:
-        """The release.json of ``name`` if it is no longer ``doc`` (another writer replaced
-        the release meanwhile), else None."""
-        for _ in range(REREADS):
-            try:
-                fresh = self._document(name)
-            except ArchiveError:
-                time.sleep(0.01)  # gone for a moment: a replacement is being swapped in
-                continue
-            return fresh if fresh != doc else None
-        return None
 
     def _load_runs(
         self, name: str, doc: ReleaseDocument, normalised: bool, line_level: bool
