@@ -87,6 +87,7 @@ class Settings:
     load: tuple[str, ...] = ()
     runs: int = default.RUNS
     max_runs: int | None = None  # None: MAX_RUNS_FACTOR times runs
+    calls: bool = False  # one more run under a tracer, for exact call counts
     warmup: int = default.WARMUP
     rate: float = default.RATE_HZ
     block: float = default.BLOCK
@@ -123,6 +124,7 @@ _SIMPLE_KEYS = {f.name for f in fields(Settings)} - {
     "anchor",
     "scenarios",
     "max_runs",
+    "calls",
 }
 # A scenario's name is part of paths and report headings: a short word.
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -186,6 +188,10 @@ def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff")
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
                 raise ConfigError(f"{path}: {name}.max_runs must be a whole number of runs")
             values["max_runs"] = raw
+        elif key == "calls":
+            if not isinstance(raw, bool):
+                raise ConfigError(f"{path}: {name}.calls must be true or false")
+            values["calls"] = raw
         elif key == "archive":
             if not isinstance(raw, str) or not raw.strip():
                 raise ConfigError(f"{path}: {name}.archive must be a folder or a URL")

@@ -217,6 +217,7 @@ class ReleaseInfo:
     source: str = "capture"
     runs: tuple[RunInfo, ...] = ()
     justifications: tuple[Justification, ...] = ()
+    calls_sha256: str | None = None  # of the archived call counts (capture --calls)
 
     @property
     def total_samples(self) -> int:
@@ -231,12 +232,34 @@ class ReleaseInfo:
         return hashlib.sha256(":".join(d for d in digests if d).encode("ascii")).hexdigest()
 
 
+# Code as the load's interpreter named it: (qualified name, file). py-spy names the same
+# code ``qualified name (file)``, with the file shortened to the end of its path.
+Code = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CallCounts:
+    """Exact calls in one run of the load under a deterministic tracer.
+
+    ``edges`` maps (caller, callee) to the number of calls; the caller is None for code the
+    interpreter entered with no Python frame above it. Samples say where time went; these
+    say how often each path ran, which no sampling noise blurs. ``processes``: the Python
+    processes counted; ``wall_seconds``: how long the traced run took (the tracer's cost).
+    """
+
+    edges: Mapping[tuple[Code | None, Code], int]
+    processes: int = 1
+    wall_seconds: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
-    """A release with the profiles of its runs, in run order."""
+    """A release with the profiles of its runs, in run order, and its call counts when a
+    traced run was made (see :class:`CallCounts`)."""
 
     info: ReleaseInfo
     profiles: tuple[Profile, ...]
+    calls: CallCounts | None = None
 
     @property
     def name(self) -> str:

@@ -30,6 +30,7 @@ from flamediff.archive.cache import RunCache, digest
 from flamediff.archive.document import (
     FORMAT_VERSION,
     RELEASE_FILE,
+    CallsDocument,
     ReleaseDocument,
     RunDocument,
     document_to_info,
@@ -46,7 +47,15 @@ from flamediff.archive.local import CACHE_DIR, LOCK_FILE, FolderStorage
 from flamediff.archive.storage import Attempt, Leftover, Storage
 from flamediff.errors import ArchiveError, FlamediffError
 from flamediff.files import TEMP_PREFIX
-from flamediff.model import Justification, Profile, Release, ReleaseInfo, RunInfo
+from flamediff.formats.calls import dump_calls
+from flamediff.model import (
+    CallCounts,
+    Justification,
+    Profile,
+    Release,
+    ReleaseInfo,
+    RunInfo,
+)
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -71,6 +80,7 @@ __all__ = [
 ]
 
 RUN_GZIP_LEVEL = 1
+CALLS_FILE = "calls.json.gz"
 # Times a load reads a release again when it was replaced (import --force) while being read.
 REREADS = 5
 
@@ -312,6 +322,45 @@ class Archive:
             )
         return run_digest, got
 
+    def calls(self, name: str) -> CallCounts | None:
+        """The exact call counts archived with ``name`` (``capture --calls``), or None when
+        it has none. Refused, naming the file, when it is not the one archived."""
+        from flamediff.errors import InputError
+        from flamediff.formats.calls import parse_calls
+
+        entry = self._release_document(name).get("calls")
+        if entry is None:
+            return None
+        try:
+            return parse_calls(self._calls_bytes(name, entry), self._calls_where(name, entry))
+        except InputError as error:
+            raise ArchiveError(str(error)) from None
+
+    def read_calls_file(self, name: str) -> bytes | None:
+        """The call-count file of ``name`` exactly as stored, checked against the SHA-256
+        release.json records, or None when it has none (what a copy carries over)."""
+        entry = self._release_document(name).get("calls")
+        return None if entry is None else self._calls_bytes(name, entry)
+
+    def _calls_where(self, name: str, entry: CallsDocument) -> str:
+        return self.storage.describe(name, entry["file"])
+
+    def _calls_bytes(self, name: str, entry: CallsDocument) -> bytes:
+        where = self._calls_where(name, entry)
+        got = self.storage.read_many([(name, entry["file"])])[0]
+        if isinstance(got, FileNotFoundError | IsADirectoryError):
+            raise ArchiveError(f"{where}: call counts missing; the release is damaged")
+        if isinstance(got, OSError):
+            raise ArchiveError(f"{where}: cannot read: {got.strerror or got}")
+        if isinstance(got, Exception):
+            raise got
+        if digest(got) != entry["sha256"]:
+            raise ArchiveError(
+                f"{where}: not the call counts archived (its SHA-256 differs from the one "
+                "release.json records)"
+            )
+        return got
+
     def _parse(self, name: str, run: RunDocument, source: bytes) -> Profile:
         """A run file's profile, parsed, checked against release.json."""
         from flamediff.formats import read_profile_bytes
@@ -386,7 +435,9 @@ class Archive:
                 raise taken
             sequences = [seq for seq, _ in self.scan()[0]]
             sequence = self.storage.claim_sequence(max(sequences, default=0))
-            document = info_to_document(info, sequence, writer.digests, writer.files)
+            document = info_to_document(
+                info, sequence, writer.digests, writer.files, writer.calls_file
+            )
             try:
                 self._documents.pop(name, None)
                 self.storage.commit(writer.attempt, dump_document(document), replace=writer.force)
@@ -442,6 +493,7 @@ class Archive:
             run_digest, source = self._run_file(name, run)
             parsed = self._parse(name, run, source)
             found.caches.extend(cache.verify(run["file"], run_digest, parsed))
+        self.calls(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,6 +535,8 @@ class ReleaseWriter:
         self.runs: list[RunInfo] = []
         self.digests: list[str] = []
         self.files: list[str] = []
+        self.calls_file: str | None = None
+        self.calls_sha256: str | None = None
 
     @property
     def name(self) -> str:
@@ -525,8 +579,24 @@ class ReleaseWriter:
         self.digests.append(run_digest)
         self.files.append(file)
 
+    def add_calls(self, calls: CallCounts) -> None:
+        """Archive the release's call counts (one traced run) beside its runs."""
+        self.add_calls_file(dump_calls(calls))
+
+    def add_calls_file(self, data: bytes) -> None:
+        """Archive a call-count file as another archive stores it, byte for byte."""
+        file = self.attempt.file_name(CALLS_FILE)
+        with self.attempt.open_run(file) as raw:
+            raw.write(data)
+        self.calls_file = file
+        self.calls_sha256 = digest(data)
+
     def commit(self, info: ReleaseInfo) -> None:
-        """Make the release visible, with ``info.runs`` set from the runs added."""
+        """Make the release visible, with ``info.runs`` (and ``info.calls``) set from what
+        was added."""
         if not self.runs:
             raise ArchiveError(f"release {self.name!r} has no runs; nothing was archived")
-        self.archive._commit(self, replace(info, name=self.name, runs=tuple(self.runs)))
+        self.archive._commit(
+            self,
+            replace(info, name=self.name, runs=tuple(self.runs), calls_sha256=self.calls_sha256),
+        )

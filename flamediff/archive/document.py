@@ -12,6 +12,9 @@ Format history of ``release.json`` (``format_version``):
   readers verify. Format 1 releases are read as before, their run files unverified beyond
   their sample counts.
 
+  Later in format 2, optional: ``calls`` (``file``, ``sha256``), the release's exact call
+  counts from a traced run (``capture --calls``). A reader that predates it ignores it.
+
 A newer flamediff reads every older version; an older one refuses a newer version by name
 rather than guess.
 """
@@ -58,6 +61,11 @@ class ProfilerDocument(TypedDict):
     options: list[list[str]]
 
 
+class CallsDocument(TypedDict):
+    file: str
+    sha256: str
+
+
 class ReleaseDocument(TypedDict):
     format_version: int
     name: str
@@ -74,6 +82,7 @@ class ReleaseDocument(TypedDict):
     host: str | None
     runs: list[RunDocument]
     justifications: NotRequired[list[JustificationDocument]]
+    calls: NotRequired[CallsDocument]
 
 
 def validate_release_name(name: str) -> str:
@@ -137,6 +146,7 @@ def document_to_info(doc: ReleaseDocument) -> ReleaseInfo:
             )
             for j in doc.get("justifications", [])
         ),
+        calls_sha256=doc["calls"]["sha256"] if "calls" in doc else None,
     )
 
 
@@ -155,15 +165,20 @@ def _profiler(doc: ReleaseDocument) -> ProfilerInfo | None:
 
 
 def info_to_document(
-    info: ReleaseInfo, sequence: int, digests: list[str], files: list[str] | None = None
+    info: ReleaseInfo,
+    sequence: int,
+    digests: list[str],
+    files: list[str] | None = None,
+    calls_file: str | None = None,
 ) -> ReleaseDocument:
     """The document of ``info``, whose runs' files have the SHA-256 ``digests`` (in order)
-    and are named ``files`` (by default ``run-01.folded.gz`` and on)."""
+    and are named ``files`` (by default ``run-01.folded.gz`` and on); its call counts, if
+    ``info.calls_sha256`` is set, are in ``calls_file``."""
     files = files or [run_file_name(i) for i in range(len(info.runs))]
     if not len(digests) == len(files) == len(info.runs):
         raise ValueError(f"{len(info.runs)} runs, {len(digests)} digests, {len(files)} files")
     profiler = info.profiler
-    return ReleaseDocument(
+    document = ReleaseDocument(
         format_version=FORMAT_VERSION,
         name=info.name,
         sequence=sequence,
@@ -198,6 +213,11 @@ def info_to_document(
         ],
         justifications=[_justification_document(j) for j in info.justifications],
     )
+    if info.calls_sha256 is not None:
+        if calls_file is None:
+            raise ValueError("call counts without the file that holds them")
+        document["calls"] = CallsDocument(file=calls_file, sha256=info.calls_sha256)
+    return document
 
 
 def _justification_document(justification: Justification) -> JustificationDocument:
@@ -351,6 +371,16 @@ def _field_problem(raw: dict[str, Any], folder: str) -> str | None:
         for item in justifications
     ):
         return "'justifications' must be a list of objects with base, reason and accepted_at"
+    calls = raw.get("calls")
+    if "calls" in raw and not (
+        isinstance(calls, dict)
+        and isinstance(calls.get("file"), str)
+        and _RUN_FILE.fullmatch(calls["file"])
+        and calls["file"] not in {run["file"] for run in runs}
+        and isinstance(calls.get("sha256"), str)
+        and _SHA256.fullmatch(calls["sha256"])
+    ):
+        return "'calls' must name a file of the release folder (not a run file) and its sha256"
     for item in justifications:
         fingerprints = item.get("releases")
         if fingerprints is not None and not (

@@ -331,12 +331,14 @@ class RemoteStorage:
         return found
 
     def _named_files(self, name: str) -> set[str]:
-        """The run files the release.json of ``name`` names; every file, when unreadable."""
+        """The files the release.json of ``name`` names (runs, call counts); every file,
+        when unreadable."""
         if not is_release_name(name):
             return set()
         try:
             document = json.loads(self.read(name, RELEASE_FILE))
-            return {run["file"] for run in document["runs"]}
+            calls = [document["calls"]["file"]] if "calls" in document else []
+            return {run["file"] for run in document["runs"]} | set(calls)
         except FileNotFoundError:
             return set()  # no release: every run file there is an attempt's
         except (OSError, ValueError, KeyError, TypeError):

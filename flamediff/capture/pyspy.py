@@ -66,7 +66,21 @@ def resolve_command(command: Sequence[str]) -> list[str]:
 RUN_FOLDER_PREFIX = "flamediff-run-"
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def load_environment(cwd: Path | None) -> dict[str, str] | None:
+    """The load's environment (None: flamediff's own). A load run from another folder (a
+    checkout of an earlier commit) imports that folder's code first: an editable install
+    would otherwise import the current one's."""
+    if cwd is None:
+        return None
+    entries = [str(cwd)]
+    if (cwd / "src").is_dir():
+        entries.append(str(cwd / "src"))
+    if os.environ.get("PYTHONPATH"):
+        entries.append(os.environ["PYTHONPATH"])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(entries)}
+
+
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that has the child killed when flamediff dies, on Linux; else None.
 
     Without it a load (and its py-spy) outlives a flamediff killed with SIGKILL, which no
@@ -103,7 +117,7 @@ def _remove_stale_run_folders() -> None:
             pass
 
 
-def _ended(status: int) -> str:
+def ended(status: int) -> str:
     """How a process ended, from its exit status (negative: the signal that killed it)."""
     if status >= 0:
         return f"exited with status {status}"
@@ -118,7 +132,7 @@ def _printable(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def _last_line(path: Path) -> str:
+def last_line(path: Path) -> str:
     try:
         lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
     except OSError:
@@ -302,18 +316,6 @@ class PySpyRunner:
         self.runs_done = 0
         _remove_stale_run_folders()
 
-    def _environment(self) -> dict[str, str] | None:
-        """A load run from another folder (a checkout of an earlier commit) imports that
-        folder's code first: an editable install would otherwise import the current one's."""
-        if self.cwd is None:
-            return None
-        entries = [str(self.cwd)]
-        if (self.cwd / "src").is_dir():
-            entries.append(str(self.cwd / "src"))
-        if os.environ.get("PYTHONPATH"):
-            entries.append(os.environ["PYTHONPATH"])
-        return {**os.environ, "PYTHONPATH": os.pathsep.join(entries)}
-
     def describe(self) -> ProfilerInfo:
         """py-spy, its version and the options that shape what the profile holds."""
         options = [("rate_hz", f"{self.rate_hz:g}")]
@@ -350,8 +352,8 @@ class PySpyRunner:
                         stdout=log_stream,
                         stderr=subprocess.STDOUT,
                         cwd=self.cwd,
-                        env=self._environment(),
-                        preexec_fn=_die_with_parent(),
+                        env=load_environment(self.cwd),
+                        preexec_fn=die_with_parent(),
                     )
                 except OSError as error:
                     raise CaptureError(
@@ -371,7 +373,7 @@ class PySpyRunner:
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE,
-                            preexec_fn=_die_with_parent(),
+                            preexec_fn=die_with_parent(),
                         )
                         with _terminating(spy):
                             spy_err = _communicate_releasing_a_killed_load(spy, load.pid)
@@ -396,16 +398,16 @@ class PySpyRunner:
     def _check(self, exit_status: int, spy_status: int, spy_err: str, log: Path, raw: Path) -> None:
         shown = " ".join(self.command)
         if exit_status != 0:
-            detail = _last_line(log)
+            detail = last_line(log)
             raise CaptureError(
-                f"run {self.runs_done}: `{shown}` {_ended(exit_status)}"
+                f"run {self.runs_done}: `{shown}` {ended(exit_status)}"
                 + (f" ({detail})" if detail else "")
                 + "; nothing was archived"
             )
         if "ermission" in spy_err or "not permitted" in spy_err:
             raise CaptureError(PTRACE_HELP)
         if spy_status < 0:
-            raise CaptureError(f"run {self.runs_done}: py-spy {_ended(spy_status)}")
+            raise CaptureError(f"run {self.runs_done}: py-spy {ended(spy_status)}")
         if spy_status != 0 or not raw.is_file():
             lines = [_printable(line) for line in spy_err.splitlines() if line.strip()]
             reason = next((line for line in lines if "rror" in line), lines[-1] if lines else "")

@@ -23,7 +23,8 @@ class CaptureSettings:
     """How every run of a capture is made.
 
     ``runs`` counted runs after ``warmup`` runs that are thrown away; ``rate_hz`` samples a
-    second; ``subprocesses`` and ``native`` are passed to the profiler. ``max_runs``: how
+    second; ``subprocesses`` and ``native`` are passed to the profiler; ``calls``: one more
+    run under a tracer counts calls (see :mod:`flamediff.capture.calls`). ``max_runs``: how
     many runs a side an interleaved capture may grow to when its first look is undecided
     (None: ``runs``, never more).
     """
@@ -35,6 +36,7 @@ class CaptureSettings:
     rate_hz: float = default.RATE_HZ
     subprocesses: bool = False
     native: bool = False
+    calls: bool = False
 
     def __post_init__(self) -> None:
         if self.runs < 1:

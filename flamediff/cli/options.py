@@ -249,6 +249,16 @@ class CaptureOptions:
     native: Annotated[
         bool, typer.Option("--native", help="Include native (C/C++/Rust) frames.")
     ] = False
+    calls: Annotated[
+        bool | None,
+        typer.Option(
+            "--calls/--no-calls",
+            help="Run the load once more under a tracer and archive its exact calls per "
+            "caller, so a regression reads 'called 2.9x as often' or 'called as often, +40% "
+            "time per call'. The traced run is not timed.",
+            show_default=False,
+        ),
+    ] = None
     force: ForceOption = False
 
 

@@ -8,7 +8,7 @@ so tests and other profilers drive the same code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flamediff import vocabulary as default
@@ -19,7 +19,7 @@ from flamediff.capture.runners import CaptureSettings, RunnerFactory, make_runne
 from flamediff.capture.session import ProgressCallback, Runner, ignore_progress
 from flamediff.config import Settings
 from flamediff.errors import CaptureError, ConfigError
-from flamediff.model import Release, ReleaseInfo
+from flamediff.model import CallCounts, Release, ReleaseInfo
 from flamediff.pipeline.adaptive import FirstLook, captured_release
 from flamediff.pipeline.remeasure import Remeasure, checkout
 
@@ -32,12 +32,20 @@ class Captured:
     name: str
     runs: tuple[CapturedRun, ...]
     extended: str | None = None
+    calls: CallCounts | None = None
 
     def summary(self) -> str:
         samples = sum(run.info.samples for run in self.runs)
         walls = sorted(r.info.wall_seconds for r in self.runs if r.info.wall_seconds is not None)
         wall = f", median wall {walls[len(walls) // 2]:.2f} s" if walls else ""
-        return f"archived {self.name}: {len(self.runs)} runs, {samples} samples{wall}"
+        traced = ""
+        if self.calls is not None:
+            calls = sum(self.calls.edges.values())
+            took = self.calls.wall_seconds
+            traced = f"; {calls:,} calls counted in one traced run" + (
+                f" of {took:.2f} s" if took is not None else ""
+            )
+        return f"archived {self.name}: {len(self.runs)} runs, {samples} samples{wall}{traced}"
 
 
 def capture_settings(
@@ -57,6 +65,7 @@ def capture_settings(
         rate_hz=settings.rate,
         subprocesses=subprocesses,
         native=native,
+        calls=settings.calls,
     )
 
 
@@ -78,12 +87,29 @@ def release_info(name: str, runner: Runner, source: str = "capture") -> ReleaseI
 
 
 def archive_runs(
-    archive: Archive, name: str, info: ReleaseInfo, runs: Sequence[CapturedRun], *, force: bool
+    archive: Archive,
+    name: str,
+    info: ReleaseInfo,
+    runs: Sequence[CapturedRun],
+    *,
+    force: bool,
+    calls: CallCounts | None = None,
 ) -> None:
     with archive.writer(name, force=force) as writer:
         for run in runs:
             writer.add_run(run.profile, run.info)
+        if calls is not None:
+            writer.add_calls(calls)
         writer.commit(info)
+
+
+def traced(runner: Runner, settings: CaptureSettings, cwd: Path | None = None) -> CallCounts | None:
+    """The load's exact calls from one traced run, when the settings ask for them."""
+    if not settings.calls:
+        return None
+    from flamediff.capture.calls import count_calls
+
+    return count_calls(runner.command, cwd)
 
 
 def capture_release(
@@ -103,8 +129,9 @@ def capture_release(
     archive.ensure_absent(name, force=force)
     runner = runner_factory(command, name, settings, None)
     runs = capture_runs(runner, runs=settings.runs, warmup=settings.warmup, on_progress=on_progress)
-    archive_runs(archive, name, release_info(name, runner), runs, force=force)
-    return Captured(name, tuple(runs))
+    calls = traced(runner, settings)
+    archive_runs(archive, name, release_info(name, runner), runs, force=force, calls=calls)
+    return Captured(name, tuple(runs), calls=calls)
 
 
 def capture_side_by_side(
@@ -133,11 +160,16 @@ def capture_side_by_side(
     base_runs, head_runs, extended = interleave(
         base_runner, head_runner, settings, look, on_progress
     )
-    archive_runs(archive, base_name, release_info(base_name, base_runner), base_runs, force=force)
-    archive_runs(archive, head_name, release_info(head_name, head_runner), head_runs, force=force)
+    base_calls, head_calls = traced(base_runner, settings), traced(head_runner, settings)
+    base_info, head_info = (
+        release_info(base_name, base_runner),
+        release_info(head_name, head_runner),
+    )
+    archive_runs(archive, base_name, base_info, base_runs, force=force, calls=base_calls)
+    archive_runs(archive, head_name, head_info, head_runs, force=force, calls=head_calls)
     return (
-        Captured(base_name, tuple(base_runs), extended),
-        Captured(head_name, tuple(head_runs), extended),
+        Captured(base_name, tuple(base_runs), extended, base_calls),
+        Captured(head_name, tuple(head_runs), extended, head_calls),
     )
 
 
@@ -169,8 +201,12 @@ def capture_beside_base(
         base_runs, head_runs, extended = interleave(
             base_runner, head_runner, settings, look, on_progress
         )
-    archive_runs(archive, name, release_info(name, head_runner), head_runs, force=force)
-    return Captured(name, tuple(head_runs), extended), captured_release(base, base_runs)
+        base_calls = traced(base_runner, settings, folder)
+    head_calls = traced(head_runner, settings)
+    info = release_info(name, head_runner)
+    archive_runs(archive, name, info, head_runs, force=force, calls=head_calls)
+    remeasured = replace(captured_release(base, base_runs), calls=base_calls)
+    return Captured(name, tuple(head_runs), extended, head_calls), remeasured
 
 
 def interleave(

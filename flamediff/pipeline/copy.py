@@ -90,12 +90,19 @@ def _copy_release(source: Archive, target: Archive, info: ReleaseInfo) -> Copied
             f"{source.storage.describe(name)} is already there; it was left as it is"
         )
     files = files or source.read_run_files(name)
+    calls = source.read_calls_file(name)
     with target.writer(name) as writer:
         for data, run in zip(files, info.runs, strict=True):
             writer.add_run_file(data, run)
+        if calls is not None:
+            writer.add_calls_file(calls)
         writer.commit(info)
     # Read back: the target holds these bytes, and release.json records them.
-    if target.read_run_files(name) != files or target.info(name) != info:
+    if (
+        target.read_run_files(name) != files
+        or target.read_calls_file(name) != calls
+        or target.info(name) != info
+    ):
         raise ArchiveError(
             f"{target.storage.describe(name)}: differs from its source when read back"
         )

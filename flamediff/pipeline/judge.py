@@ -106,9 +106,11 @@ def with_blame(
 ) -> GateResult:
     """The result with each blocking or warning function's reason saying where its change came
     from (see :mod:`flamediff.analysis.blame`): the victim of a rewritten caller is then
-    named with the caller."""
+    named with the caller. Where both releases have call counts, each reason also says how
+    often the function was called, and how its time per call changed."""
 
     from flamediff.analysis.blame import blame, blame_text
+    from flamediff.analysis.calls import call_change, calls_text
     from flamediff.analysis.tables import seconds_per_sample
 
     in_seconds = comparison.attrs.get("unit") == "s"
@@ -132,7 +134,12 @@ def with_blame(
             head_per_sample=seconds_per_sample(pair.head) if in_seconds else 1.0,
         )
         text = blame_text(paths, "s" if in_seconds else "samples")
-        return replace(finding, reason=f"{finding.reason}; {text}") if text else finding
+        reason = f"{finding.reason}; {text}" if text else finding.reason
+        if pair.base.calls is not None and pair.head.calls is not None:
+            change = call_change(pair.base.calls, pair.head.calls, finding.function)
+            counted = calls_text(change, finding.delta_pct)
+            reason = f"{reason}; {counted}" if counted else reason
+        return replace(finding, reason=reason)
 
     # Blocks first, then warnings, up to BLAMED_FINDINGS of them in all.
     findings = [*result.blocking, *result.warnings]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flamediff.archive import Archive
 from flamediff.errors import ConfigError
@@ -34,7 +34,8 @@ def resolve_names(archive: Archive, base: str | None, head: str | None) -> tuple
 
 def load_for_analysis(archive: Archive, name: str, *, line_level: bool = False) -> Release:
     """A release with every run normalised for comparison (see flamediff.processors)."""
-    return archive.load(name, normalised=True, line_level=line_level)
+    release = archive.load(name, normalised=True, line_level=line_level)
+    return replace(release, calls=archive.calls(name))
 
 
 def analysed(release: Release, *, line_level: bool = False) -> Release:
@@ -42,7 +43,7 @@ def analysed(release: Release, *, line_level: bool = False) -> Release:
     from flamediff.processors import normalise
 
     profiles = tuple(normalise(profile, line_level=line_level) for profile in release.profiles)
-    return Release(release.info, profiles)
+    return Release(release.info, profiles, release.calls)
 
 
 def load_pair(archive: Archive, base: str, head: str, *, line_level: bool = False) -> Pair:

@@ -126,3 +126,32 @@ def test_a_damaged_source_is_refused_before_anything_is_copied(
     assert err.count("\n") == 1
     assert "nothing was copied" in err
     assert Archive(remote).names() == []
+
+
+def test_call_counts_go_to_a_bucket_and_back_and_are_no_leftover_there(
+    bucket: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import datetime as dt
+
+    from builders import profile
+
+    import flamediff.archive.remote
+    from flamediff.archive import utc_now
+    from flamediff.model import CallCounts, ReleaseInfo, RunInfo
+
+    calls = CallCounts({(("main", "/app/load.py"), ("parse", "/app/parser.py")): 12})
+    local = Archive(tmp_path / "local")
+    with local.writer("v1") as writer:
+        writer.add_run(profile("main;parse 5"), RunInfo(5, 0.1, 0))
+        writer.add_calls(calls)
+        writer.commit(ReleaseInfo(name="v1", created=utc_now(), rate_hz=100.0))
+    remote = f"{bucket}/archive"
+    assert run_cli(capsys, "archive", "copy", str(local.root), remote)[0] == 0
+    assert Archive(remote).calls("v1") == calls
+    monkeypatch.setattr(flamediff.archive.remote, "LEFTOVER_AGE", dt.timedelta(0))
+    code, _, err = run_cli(capsys, "check", "--repair", "--archive", remote)
+    assert code == 0, err
+    assert "leftover" not in err
+    back = tmp_path / "back"
+    assert run_cli(capsys, "archive", "copy", remote, str(back))[0] == 0
+    assert Archive(back).read_calls_file("v1") == local.read_calls_file("v1")

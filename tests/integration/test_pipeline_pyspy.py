@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -81,9 +82,11 @@ def test_release_re_measures_the_previous_commit_and_blocks_the_regression(
         LOAD / "v2", project, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
     )
     git(project, "commit", "-qam", "v2")
+    # --calls: one more run of each side under a tracer, the base's in its checkout.
     second = flamediff(
-        "release", "v2", "--out", str(out), "--archive", str(archive), *command, cwd=project
-    )
+        "release", "v2", "--calls", "--out", str(out), "--archive", str(archive), *command,
+        cwd=project,
+    )  # fmt: skip
     assert second.returncode == 1, second.stdout + second.stderr
     assert "v1 re-measured beside the head in this job (from a checkout of" in second.stderr
     # stdout is the table a person reads; report.md holds the Markdown.
@@ -95,6 +98,15 @@ def test_release_re_measures_the_previous_commit_and_blocks_the_regression(
     assert report["gate"]["verdict"] == "block"
     blocked = [finding["function"] for finding in report["gate"]["blocking"]]
     assert any(name.startswith("apply_discounts") for name in blocked), blocked
+    # v2 made apply_discounts itself slower, not more often called: the exact counts say so.
+    reason = next(
+        finding["reason"]
+        for finding in report["gate"]["blocking"]
+        if finding["function"].startswith("apply_discounts")
+    )
+    assert re.search(r"called as often \((\d[\d,]*) -> \1 calls\), \+\d+% time per call", reason)
+    assert Archive(archive).calls("v2") is not None
+    assert Archive(archive).calls("v1") is None  # re-measured, not archived again
     assert (out / "flamegraph.svg").is_file()
     assert (out / "report.md").read_text().startswith("### v1 → v2")
     # The checkout is gone and the archive holds the two releases, each captured once.
