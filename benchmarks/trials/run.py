@@ -9,6 +9,7 @@ scores to benchmarks/trials/results.json and docs/trials/summary.md.
 
 Settings, from the environment (defaults in brackets):
   TRIALS_RUNS [8], TRIALS_WARMUP [1], TRIALS_RATE [500]    flamediff's capture settings
+  TRIALS_CALLS [1]                                           capture with --calls (0: without)
   TRIALS_TIMEIT_ROUNDS [3], TRIALS_TIMEIT_REPEAT [2]       processes per version x timed calls
   TRIALS_PROFILE_PASSES [3]                                 cProfile passes per version
   TRIALS_ONLY [all]                                          comma-separated trial names
@@ -57,6 +58,7 @@ def settings() -> dict[str, int]:
         "timeit_rounds": setting("TIMEIT_ROUNDS", 3),
         "timeit_repeat": setting("TIMEIT_REPEAT", 2),
         "profile_passes": setting("PROFILE_PASSES", 3),
+        "calls": setting("CALLS", 1),
     }
 
 
@@ -158,7 +160,7 @@ def flamediff(args: list[str | Path], transcript: Path) -> int:
 
 
 def capture_options(config: dict[str, int]) -> list[str]:
-    return [
+    options = [
         "--runs",
         str(config["runs"]),
         "--warmup",
@@ -166,6 +168,28 @@ def capture_options(config: dict[str, int]) -> list[str]:
         "--rate",
         str(config["rate"]),
     ]
+    return [*options, "--calls"] if config.get("calls") else options
+
+
+def traced_run_costs(trial: Trial) -> dict[str, dict[str, float | None]]:
+    """What the traced run (--calls) cost each archived release: its wall time beside the
+    median wall time of a sampled run."""
+    from flamediff.archive import Archive
+
+    costs: dict[str, dict[str, float | None]] = {}
+    for folder in (trial.name, f"{trial.name}-compare"):
+        archive = Archive(CACHE / "archives" / folder)
+        if not archive.storage.present():
+            continue
+        for info in archive.infos():
+            calls = archive.calls(info.name)
+            walls = [run.wall_seconds for run in info.runs if run.wall_seconds is not None]
+            costs[f"{folder}/{info.name}"] = {
+                "traced_s": None if calls is None else calls.wall_seconds,
+                "median_run_s": statistics.median(walls) if walls else None,
+                "calls": None if calls is None else sum(calls.edges.values()),
+            }
+    return costs
 
 
 def run_flamediff(trial: Trial, pythons: dict[str, Path], config: dict[str, int]) -> dict[str, Any]:
@@ -285,11 +309,20 @@ def run_trial(trial: Trial, config: dict[str, int]) -> None:
     out = CACHE / "out" / trial.name
     truth = ground_truth(trial, pythons, config)
     exits = run_flamediff(trial, pythons, config)
+    costs = traced_run_costs(trial)
+    for name, cost in costs.items():
+        log(f"{name}: {cost}")
     diffs = source_diffs(trial, pythons)
     out.mkdir(parents=True, exist_ok=True)
     (out / "trial.json").write_text(
         json.dumps(
-            {"config": config, "truth": truth, "exits": exits, "source_diff": diffs},
+            {
+                "config": config,
+                "truth": truth,
+                "exits": exits,
+                "source_diff": diffs,
+                "traced_runs": costs,
+            },
             indent=1,
             sort_keys=True,
         )
