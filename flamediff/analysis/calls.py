@@ -16,8 +16,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flamediff.model import CallCounts, Code, FrameName
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Below this change in calls (as a fraction) a function is "called as often": a load whose
 # inputs are fixed makes the same calls run after run, give or take a retry or a cache miss.
@@ -120,3 +124,35 @@ def _caller_clause(change: CallChange) -> str | None:
     if after == 0:
         return f"{moved:+,} from {caller}, which no longer calls it"
     return f"{moved:+,} from {caller}"
+
+
+def _totals_by_name(calls: CallCounts) -> dict[str, list[tuple[str, int]]]:
+    """Calls of each traced code, all callers added, indexed by qualified name."""
+    totals: dict[Code, int] = defaultdict(int)
+    for (_, callee), count in calls.edges.items():
+        totals[callee] += count
+    index: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for (name, file), count in totals.items():
+        index[name].append((file, count))
+    return index
+
+
+def _calls_of(index: dict[str, list[tuple[str, int]]], function: str) -> float:
+    frame = FrameName.parse(function)
+    found = [count for file, count in index.get(frame.function, ()) if _same_file(file, frame.file)]
+    return float(sum(found)) if found else math.nan
+
+
+def with_calls(comparison: pd.DataFrame, base: CallCounts, head: CallCounts) -> pd.DataFrame:
+    """The comparison with ``base_calls`` and ``head_calls``: each function's calls in one
+    traced run of each release (NaN where the tracer saw no code of that name, and for the
+    whole-load row)."""
+    frame = comparison.copy()
+    frame.attrs["calls"] = True
+    for side, calls in (("base", base), ("head", head)):
+        index = _totals_by_name(calls)
+        frame[f"{side}_calls"] = [
+            math.nan if status == "load" else _calls_of(index, str(function))
+            for function, status in zip(frame["function"], frame["status"], strict=True)
+        ]
+    return frame

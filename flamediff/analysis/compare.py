@@ -79,7 +79,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -147,6 +147,7 @@ class ComparisonMeta(TypedDict):
     scale_factors_head: list[float]
     machine_measured: bool
     filtered: bool
+    calls: NotRequired[bool]  # base_calls and head_calls added (analysis.calls.with_calls)
 
 
 @dataclass(frozen=True, slots=True)

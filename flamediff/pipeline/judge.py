@@ -74,7 +74,12 @@ def compare_pair(
     from flamediff.analysis.compare import compare
 
     options = compare_options(settings, analysis, side_by_side=side_by_side)
-    return compare(pair.base, pair.head, options)
+    comparison = compare(pair.base, pair.head, options)
+    if pair.base.calls is not None and pair.head.calls is not None:
+        from flamediff.analysis.calls import with_calls
+
+        comparison = with_calls(comparison, pair.base.calls, pair.head.calls)
+    return comparison
 
 
 def policy_of(

@@ -172,6 +172,30 @@ def delta_cell(row: dict[str, Any]) -> str:
     return f"{text} *" if row["verdict"] in ("slower", "faster") else text
 
 
+def has_calls(comparison: pd.DataFrame) -> bool:
+    """Whether the comparison holds both releases' exact calls (``capture --calls``)."""
+    return "base_calls" in comparison.columns and "head_calls" in comparison.columns
+
+
+def _count(value: float) -> str:
+    if value < 10_000:
+        return f"{value:,.0f}"
+    if value < 1_000_000:
+        return f"{value / 1e3:.3g}k"
+    return f"{value / 1e6:.3g}M"
+
+
+def calls_cell(row: dict[str, Any]) -> str:
+    """The calls cell: ``1,204 → 3,480``, ``100k (same)``; empty where the tracer saw none."""
+    base, head = finite(row.get("base_calls")), finite(row.get("head_calls"))
+    if base is None and head is None:
+        return ""
+    before, after = base or 0.0, head or 0.0
+    if before == after:
+        return f"{_count(before)} (same)"
+    return f"{_count(before)} → {_count(after)}"
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of ``frame`` as dicts of plain Python values, in order."""
     return [
@@ -247,6 +271,8 @@ def footnote(info: dict[str, Any], tested: int) -> list[str]:
                 else ""
             )
         )
+    if info.get("calls"):
+        lines.append("calls: exact calls of the function in one traced run of each release.")
     return lines
 
 

@@ -105,12 +105,15 @@ def _table(comparison: pd.DataFrame) -> list[str]:
     meta = cells.meta(comparison)
     unit, metric = str(meta["unit"]), str(meta["metric"])
     rows = cells.shown(cells.records(comparison), metric)
+    with_calls = cells.has_calls(comparison)
     out = [
         f"<h2>{_text(metric.capitalize())} time per run</h2>",
         "<table>",
         "<thead><tr><th>function</th>"
         f"<th>{_text(meta['base'])}</th><th>{_text(meta['head'])}</th>"
-        "<th>delta</th><th>share of head</th><th>q</th></tr></thead>",
+        "<th>delta</th><th>share of head</th><th>q</th>"
+        + ("<th>calls</th>" if with_calls else "")
+        + "</tr></thead>",
         "<tbody>",
     ]
     for row in rows:
@@ -123,7 +126,9 @@ def _table(comparison: pd.DataFrame) -> list[str]:
             f"<td>{_text(cells.time_cell(row, 'head', metric, unit))}</td>"
             f"{delta}{_text(cells.delta_cell(row))}</td>"
             f"<td>{_text(cells.share(float(row['head_share'])))}</td>"
-            f"<td>{_text(cells.pvalue_cell(row, cells.main_test(meta)))}</td></tr>"
+            f"<td>{_text(cells.pvalue_cell(row, cells.main_test(meta)))}</td>"
+            + (f"<td>{_text(cells.calls_cell(row))}</td>" if with_calls else "")
+            + "</tr>"
         )
     out.append("</tbody></table>")
     tested = cells.tested_family(comparison)

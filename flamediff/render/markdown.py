@@ -32,11 +32,13 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
     rows = cells.shown(cells.records(comparison), metric)
     base_name = cells.escape_markdown(str(meta["base"]))
     head_name = cells.escape_markdown(str(meta["head"]))
+    with_calls = cells.has_calls(comparison)
     lines = [
         f"### {base_name} → {head_name}: {metric} time per run",
         "",
-        f"| function | {base_name} | {head_name} | delta | share of head | q |",
-        "|:--|--:|--:|--:|--:|--:|",
+        f"| function | {base_name} | {head_name} | delta | share of head | q |"
+        + (" calls |" if with_calls else ""),
+        "|:--|--:|--:|--:|--:|--:|" + ("--:|" if with_calls else ""),
     ]
     for row in rows:
         line = [
@@ -47,6 +49,7 @@ def render_markdown(comparison: pd.DataFrame, result: GateResult | None = None) 
             cells.delta_cell(row),
             cells.share(float(row["head_share"])),
             cells.pvalue_cell(row, cells.main_test(meta)),
+            *([cells.calls_cell(row)] if with_calls else []),
         ]
         lines.append("| " + " | ".join(line) + " |")
     tested = cells.tested_family(comparison)

@@ -57,6 +57,9 @@ def render_terminal(
     table.add_column("delta", justify="right", no_wrap=True)
     table.add_column("share", justify="right", no_wrap=True)
     table.add_column("q", justify="right", no_wrap=True)
+    with_calls = cells.has_calls(comparison)
+    if with_calls:
+        table.add_column("calls", justify="right", no_wrap=True)
     rows = cells.shown(cells.records(comparison), metric)
     for row in rows:
         table.add_row(
@@ -66,6 +69,7 @@ def render_terminal(
             Text(cells.delta_cell(row), style=_DELTA_STYLES.get(str(row["verdict"]), "")),
             cells.share(float(row["head_share"])),
             cells.pvalue_cell(row, cells.main_test(meta)),
+            *([cells.calls_cell(row)] if with_calls else []),
         )
     console.print(table)
     tested = cells.tested_family(comparison)
