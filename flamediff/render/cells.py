@@ -185,12 +185,22 @@ def _count(value: float) -> str:
     return f"{value / 1e6:.3g}M"
 
 
-def calls_cell(row: dict[str, Any]) -> str:
-    """The calls cell: ``1,204 → 3,480``, ``100k (same)``; empty where the tracer saw none."""
+def calls_cell(row: dict[str, Any], *, compact: bool = False) -> str:
+    """The calls cell: ``1,204 → 3,480``, ``100k (same)``; empty where the tracer saw none.
+
+    ``compact`` (a terminal, where the function's name needs the width): the change alone,
+    ``2.89x``, ``=``, ``new`` or ``gone``.
+    """
     base, head = finite(row.get("base_calls")), finite(row.get("head_calls"))
     if base is None and head is None:
         return ""
     before, after = base or 0.0, head or 0.0
+    if compact:
+        if before == after:
+            return "="
+        if before == 0 or after == 0:
+            return "new" if before == 0 else "gone"
+        return f"{after / before:.3g}x"
     if before == after:
         return f"{_count(before)} (same)"
     return f"{_count(before)} → {_count(after)}"
@@ -272,7 +282,7 @@ def footnote(info: dict[str, Any], tested: int) -> list[str]:
             )
         )
     if info.get("calls"):
-        lines.append("calls: exact calls of the function in one traced run of each release.")
+        lines.append("calls: the function's exact calls in one traced run of each release.")
     return lines
 
 

@@ -69,7 +69,7 @@ def render_terminal(
             Text(cells.delta_cell(row), style=_DELTA_STYLES.get(str(row["verdict"]), "")),
             cells.share(float(row["head_share"])),
             cells.pvalue_cell(row, cells.main_test(meta)),
-            *([cells.calls_cell(row)] if with_calls else []),
+            *([cells.calls_cell(row, compact=True)] if with_calls else []),
         )
     console.print(table)
     tested = cells.tested_family(comparison)
