@@ -126,54 +126,70 @@ def calibrated_units() -> int:
 # ---- capture -----------------------------------------------------------------------------
 
 
-def capture_pool(pool: Path, cycles: int, units: int | None = None) -> None:
+def capture_pool(
+    pool: Path, cycles: int, units: int | None = None, profilers: Sequence[str] = ("py-spy",)
+) -> None:
     """Capture ``cycles`` cycles of interleaved runs into ``pool`` (runs/*.folded, pool.json).
 
     ``units``: loop iterations per run; by default calibrated to :data:`LOAD_SECONDS` of CPU,
     which a busy machine can miss by a factor of two (the pool records the CPU time each run
-    really took).
+    really took). With several ``profilers``, each gets its own pool in ``pool/<profiler>``,
+    and they take turns cycle by cycle, so that every profiler meets the same machine.
     """
     from flamediff.capture.runners import CaptureSettings, make_runner
 
-    runs_folder = pool / "runs"
-    runs_folder.mkdir(parents=True, exist_ok=True)
     units = units or calibrated_units()
-    settings = CaptureSettings(rate_hz=RATE_HZ)
+    folders = {name: pool if len(profilers) == 1 else pool / name for name in profilers}
     variants = [BASE, *(name for name, _, _ in HEADS)]
-    runners = {v: make_runner(load_command(units, v), v, settings) for v in variants}
-    order = cycle() * cycles
-    manifest: dict[str, Any] = {
-        "units": units,
-        "load_seconds": LOAD_SECONDS,
-        "rate_hz": RATE_HZ,
-        "hog": "one process spinning on one core",
-        "cores": os.cpu_count(),
-        "load_average_before": os.getloadavg()[0],
-        "runs": [],
+    settings = {name: CaptureSettings(profiler=name, rate_hz=RATE_HZ) for name in profilers}
+    runners = {
+        name: {v: make_runner(load_command(units, v), v, settings[name]) for v in variants}
+        for name in profilers
     }
+    manifests: dict[str, dict[str, Any]] = {
+        name: {
+            "units": units,
+            "load_seconds": LOAD_SECONDS,
+            "rate_hz": RATE_HZ,
+            "profiler": name,
+            "hog": "one process spinning on one core",
+            "cores": os.cpu_count(),
+            "load_average_before": os.getloadavg()[0],
+            "runs": [],
+        }
+        for name in profilers
+    }
+    for folder in folders.values():
+        (folder / "runs").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with cpu_hog():
-        runners[BASE].run()  # warm-up: file caches, py-spy's first attach
-        for index, variant in enumerate(order):
-            captured = runners[variant].run()
-            name = f"{index:04d}-{variant}.folded"
-            (runs_folder / name).write_text(write_collapsed(captured.profile))
-            manifest["runs"].append(
-                {
-                    "file": name,
-                    "variant": variant,
-                    "samples": captured.info.samples,
-                    "wall_seconds": captured.info.wall_seconds,
-                    "cpu_seconds": captured.info.cpu_seconds,
-                    "probe_seconds": captured.info.probe_seconds,
-                }
-            )
-            if index % 20 == 19:
-                spent = time.monotonic() - started
-                print(f"  {index + 1}/{len(order)} runs, {spent:.0f} s", file=sys.stderr)
-    manifest["capture_seconds"] = round(time.monotonic() - started, 1)
-    manifest["load_average_after"] = os.getloadavg()[0]
-    (pool / "pool.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        for name in profilers:
+            runners[name][BASE].run()  # warm-up: file caches, py-spy's first attach
+        for number in range(cycles):
+            for name in profilers:
+                runs = manifests[name]["runs"]
+                for variant in cycle():
+                    index = len(runs)
+                    captured = runners[name][variant].run()
+                    file = f"{index:04d}-{variant}.folded"
+                    (folders[name] / "runs" / file).write_text(write_collapsed(captured.profile))
+                    runs.append(
+                        {
+                            "file": file,
+                            "variant": variant,
+                            "samples": captured.info.samples,
+                            "wall_seconds": captured.info.wall_seconds,
+                            "cpu_seconds": captured.info.cpu_seconds,
+                            "probe_seconds": captured.info.probe_seconds,
+                        }
+                    )
+            spent = time.monotonic() - started
+            print(f"  cycle {number + 1}/{cycles}, {spent:.0f} s", file=sys.stderr)
+    for name, manifest in manifests.items():
+        manifest["capture_seconds"] = round(time.monotonic() - started, 1)
+        manifest["load_average_after"] = os.getloadavg()[0]
+        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        (folders[name] / "pool.json").write_text(text)
 
 
 # ---- the pool as counts --------------------------------------------------------------------
@@ -584,6 +600,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=int(os.environ.get("POWER_POOL", "20")))
     parser.add_argument("--units", type=int, default=None, help="loop iterations per run")
     parser.add_argument(
+        "--profilers", default="py-spy",
+        help="capture: comma-separated; several take turns cycle by cycle, a pool each",
+    )  # fmt: skip
+    parser.add_argument(
         "--variants", default=f"{BASE},knob_4+20", help="live: the heads, comma-separated"
     )
     parser.add_argument("--trials", type=int, default=500, help="offline compares per cell")
@@ -597,7 +617,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.step == "capture" or (
         arguments.step in ("pool", "all") and not (arguments.pool / "pool.json").is_file()
     ):
-        capture_pool(arguments.pool, arguments.cycles, arguments.units)
+        profilers = arguments.profilers.split(",")
+        capture_pool(arguments.pool, arguments.cycles, arguments.units, profilers)
     if arguments.step in ("analyse", "all"):
         analyse(arguments.pool, arguments.trials, arguments.seed, arguments.results, arguments.runs)
     if arguments.step == "judge-live":

@@ -4,7 +4,7 @@ Sampling tells where time went, blurred by noise; a traced run tells how often e
 ran, exactly. Set beside each other they separate "called 2.9x as often, same cost per
 call" (the caller changed) from "called as often, 40% slower per call" (the function did).
 
-The tracer (``tracer/sitecustomize.py``) is put first on the load's ``PYTHONPATH``, so it
+The tracer (``inload/sitecustomize.py``) is put first on the load's ``PYTHONPATH``, so it
 counts in every Python process the load starts, through launchers and shell scripts, in the
 load's own interpreter whatever flamediff runs on. The traced run is made after the sampled
 runs and never sampled: a profile hook slows calls several times over, which would distort
@@ -31,7 +31,7 @@ from flamediff.errors import CaptureError, InputError
 from flamediff.formats.calls import merge_calls, parse_calls
 from flamediff.model import CallCounts
 
-TRACER = Path(__file__).with_name("tracer")
+TRACER = Path(__file__).with_name("inload")
 OUTPUT_VARIABLE = "FLAMEDIFF_CALLS_DIR"
 
 

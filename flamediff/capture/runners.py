@@ -76,7 +76,22 @@ def _py_spy(
     )
 
 
-PROFILERS: dict[str, RunnerFactory] = {"py-spy": _py_spy}
+def _cpu_timer(
+    command: Sequence[str], label: str, settings: CaptureSettings, cwd: Path | None
+) -> Runner:
+    from flamediff.capture.cputimer import CpuTimerRunner
+
+    return CpuTimerRunner(
+        command,
+        rate_hz=settings.rate_hz,
+        subprocesses=settings.subprocesses,
+        native=settings.native,
+        label=label,
+        cwd=cwd,
+    )
+
+
+PROFILERS: dict[str, RunnerFactory] = {"py-spy": _py_spy, "cpu-timer": _cpu_timer}
 
 
 def make_runner(

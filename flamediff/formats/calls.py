@@ -4,7 +4,7 @@ One document holds ``edges``, each ``[caller name, caller file, callee name, cal
 calls]`` (the caller's name and file are null for code entered with no Python frame above
 it), under ``"format": "flamediff-calls"``. The archive keeps one document per release,
 gzipped, with the traced run's ``processes`` and ``wall_seconds``; the tracer writes one
-per process (see ``flamediff/capture/tracer/sitecustomize.py``), which
+per process (see ``flamediff/capture/inload/sitecustomize.py``), which
 :func:`merge_calls` adds up.
 
 Every failure to read is an :class:`~flamediff.errors.InputError` naming the file.
