@@ -88,6 +88,7 @@ class Settings:
     runs: int = default.RUNS
     max_runs: int | None = None  # None: MAX_RUNS_FACTOR times runs
     calls: bool = False  # one more run under a tracer, for exact call counts
+    profiler: str = default.PROFILER
     warmup: int = default.WARMUP
     rate: float = default.RATE_HZ
     block: float = default.BLOCK
@@ -125,6 +126,7 @@ _SIMPLE_KEYS = {f.name for f in fields(Settings)} - {
     "scenarios",
     "max_runs",
     "calls",
+    "profiler",
 }
 # A scenario's name is part of paths and report headings: a short word.
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -188,6 +190,14 @@ def parse_table(path: Path, table: dict[str, Any], name: str = "tool.flamediff")
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
                 raise ConfigError(f"{path}: {name}.max_runs must be a whole number of runs")
             values["max_runs"] = raw
+        elif key == "profiler":
+            from flamediff.capture.runners import PROFILERS
+
+            if raw not in PROFILERS:
+                raise ConfigError(
+                    f"{path}: {name}.profiler must be one of {', '.join(PROFILERS)}, not {raw!r}"
+                )
+            values["profiler"] = raw
         elif key == "calls":
             if not isinstance(raw, bool):
                 raise ConfigError(f"{path}: {name}.calls must be true or false")

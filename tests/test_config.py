@@ -76,6 +76,8 @@ def test_environment_overrides_the_table(tmp_path: Path, monkeypatch: pytest.Mon
         ('[[tool.flamediff.waiver]]\nfunction = "x"\n', "lacks expires, max_regression, reason"),
         ("[tool.flamediff]\nmax_runs = 'auto'\n", "max_runs must be a whole number of runs"),
         ("[tool.flamediff]\nmax_runs = 0\n", "max_runs must be a whole number of runs"),
+        ("[tool.flamediff]\ncalls = 'yes'\n", "calls must be true or false"),
+        ("[tool.flamediff]\nprofiler = 'perf'\n", "profiler must be one of py-spy, cpu-timer"),
     ],
 )
 def test_bad_settings_name_the_file(tmp_path: Path, body: str, message: str) -> None:
@@ -91,3 +93,15 @@ def test_max_runs_comes_from_the_table(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert (settings.runs, settings.max_runs) == (6, 20)
     assert Settings().max_runs is None  # unset: twice the runs, in compare and release
+
+
+def test_the_profiler_and_the_call_counts_come_from_the_table(tmp_path: Path) -> None:
+    from flamediff.pipeline.capture import capture_settings
+
+    write_pyproject(tmp_path, '[tool.flamediff]\nprofiler = "cpu-timer"\ncalls = true\n')
+    settings = load_settings(tmp_path)
+    how = capture_settings(settings)
+    assert (how.profiler, how.calls) == ("cpu-timer", True)
+    # The command line's --profiler still wins over the table.
+    assert capture_settings(settings, profiler="py-spy").profiler == "py-spy"
+    assert capture_settings(Settings()).profiler == vocabulary.PROFILER

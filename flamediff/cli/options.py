@@ -237,12 +237,15 @@ class CaptureOptions:
         ),
     ] = None
     profiler: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--profiler",
-            help=f"The sampling profiler that runs the load: {', '.join(PROFILERS)}.",
+            help=f"The sampling profiler that runs the load: {', '.join(PROFILERS)} (default "
+            f"{default.PROFILER}; cpu-timer samples the load's CPU time from inside it, without "
+            "ptrace).",
+            show_default=False,
         ),
-    ] = default.PROFILER
+    ] = None
     subprocesses: Annotated[
         bool, typer.Option("--subprocesses", help="Also profile child processes of the load.")
     ] = False

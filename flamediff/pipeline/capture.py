@@ -58,7 +58,7 @@ def capture_settings(
     """How to capture, from the settings (with the command line's overrides applied)."""
     max_runs = settings.max_runs
     return CaptureSettings(
-        profiler=profiler or CaptureSettings().profiler,
+        profiler=profiler or settings.profiler,
         runs=settings.runs,
         max_runs=settings.runs * default.MAX_RUNS_FACTOR if max_runs is None else max_runs,
         warmup=settings.warmup,
